@@ -1,0 +1,32 @@
+# Ember: `make test` and `make demo` set themselves up on a machine with nothing but Python.
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo bench lint setup clean
+
+$(VPY):
+	$(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lint: $(STAMP)
+	$(VPY) -m ruff check ember tests bench examples scripts
+
+test: $(STAMP) lint
+	$(VPY) -m pytest -q -p no:cacheprovider tests
+
+demo: $(STAMP)
+	$(VPY) -m ember.demo
+
+bench: $(STAMP)
+	$(VPY) bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,151 @@
+"""Ember: PyTorch's programming model (tensors, autograd, nn, optim, data, checkpoints) on NumPy.
+
+``import ember as torch`` — code written for PyTorch, within Ember's scope, runs and gives the same numbers.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import _dtype
+from ._dtype import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: F401
+                     complex64, complex128, dtype, get_default_dtype, set_default_dtype, promote_types)
+from ._device import device  # noqa: F401
+from ._tensor import Tensor, Size, is_tensor  # noqa: F401
+from ._tensor_str import set_printoptions  # noqa: F401
+from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,  # noqa: F401
+                                 inference_mode, is_inference_mode_enabled)
+from . import _tensor_methods as _tm
+
+_tm.bind()
+del _tm
+
+from .ops.elementwise import *  # noqa: F401,F403,E402
+from .ops.elementwise import (add, sub, mul, div, pow, neg, clamp, clip, maximum, minimum, where,  # noqa: F401,E402
+                              clone, round, abs, eq, ne, lt, le, gt, ge, isnan, isinf, isfinite, equal, allclose,
+                              isclose, floor_divide, remainder, fmod, atan2, lerp, addcmul, addcdiv, square,
+                              logical_and, logical_or, logical_not, logical_xor, sign, real, imag, conj,
+                              bitwise_and, bitwise_or, bitwise_xor, bitwise_not, nan_to_num, rsub, xlogy, logit,
+                              clamp_min, clamp_max, fmax, fmin, subtract, multiply, divide, true_divide, negative,
+                              absolute, greater, greater_equal, less, less_equal, not_equal, isposinf, isneginf,
+                              signbit, arcsin, arccos, arctan, arcsinh, arccosh, arctanh, arctan2, fix)
+from .ops.elementwise import _UNARY_FUNCS as _UF  # noqa: E402
+
+globals().update(_UF)
+del _UF
+from .ops.reduction import (sum, nansum, mean, nanmean, prod, max, min, amax, amin, aminmax, argmax,  # noqa: F401,E402
+                            argmin, var, std, var_mean, std_mean, logsumexp, norm, cumsum, cumprod, cummax, all,
+                            any, count_nonzero, sort, argsort, topk, kthvalue, median, unique)
+from .ops.shape import (view, reshape, flatten, unflatten, permute, transpose, swapaxes, swapdims, t,  # noqa: F401,E402
+                        adjoint, movedim, moveaxis, expand_as, broadcast_to, broadcast_tensors, broadcast_shapes,
+                        squeeze, unsqueeze, cat, concat, concatenate, stack, hstack, vstack, dstack, column_stack,
+                        atleast_1d, atleast_2d, atleast_3d, split, chunk, tensor_split, unbind, flip, fliplr,
+                        flipud, roll, tile, repeat_interleave, narrow, tril, triu, meshgrid)
+from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_select, index_add,  # noqa: F401,E402
+                           index_copy, index_fill, index_put, masked_fill, masked_select, masked_scatter, nonzero,
+                           argwhere, take, take_along_dim)
+from .ops.linalg import (matmul, mm, bmm, addmm, addmv, baddbmm, addbmm, dot, inner, vdot, mv, outer,  # noqa: F401,E402
+                         ger, einsum, tensordot, kron, trace, diagonal, diag, diag_embed)
+from .ops.creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, eye,  # noqa: F401,E402
+                           zeros_like, ones_like, empty_like, full_like, arange, linspace, logspace, Generator,
+                           default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state, rand,
+                           randn, randint, randperm, rand_like, randn_like, randint_like, normal, bernoulli,
+                           multinomial, poisson, scalar_tensor, complex)
+from . import autograd  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401
+from . import return_types  # noqa: E402,F401
+from . import backends  # noqa: E402,F401
+
+
+def result_type(tensor1, tensor2):
+    return _dtype.result_type(tensor1, tensor2)
+
+
+def can_cast(from_, to):
+    order = {0: 0, 1: 1, 2: 2, 3: 3}
+    return order[from_._kind] <= order[to._kind]
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input.item())
+
+
+def detach(input):
+    return input.detach()
+
+
+def softmax(input, dim, dtype=None):  # noqa: F811
+    from .nn.functional import softmax as _s
+    return _s(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, dtype=None):  # noqa: F811
+    from .nn.functional import log_softmax as _s
+    return _s(input, dim, dtype=dtype)
+
+
+def relu(input):
+    return input.relu()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def dropout(input, p=0.5, train=True):
+    from .nn.functional import dropout as _d
+    return _d(input, p, train)
+
+
+# Python-type aliases PyTorch exposes
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+cfloat = complex64
+cdouble = complex128
+strided = "torch.strided"
+contiguous_format = "torch.contiguous_format"
+preserve_format = "torch.preserve_format"
+channels_last = "torch.channels_last"
+
+
+def __getattr__(name):
+    # Subpackages that pull in more code load on first use, keeping ``import ember`` fast.
+    import importlib
+    if name in ("nn", "optim", "utils", "distributed", "cuda", "viz", "serialization", "testing", "hub", "jit",
+                "backends", "special", "fft", "multiprocessing", "amp", "onnx", "profiler", "func"):
+        try:
+            mod = importlib.import_module("." + name, __name__)
+        except ModuleNotFoundError as e:
+            if e.name == f"{__name__}.{name}":
+                raise AttributeError(f"module 'ember' has no attribute '{name}'") from None
+            raise
+        globals()[name] = mod
+        return mod
+    if name in ("save", "load"):
+        from . import serialization
+        return getattr(serialization, name)
+    if name in ("from_dlpack",):
+        from . import serialization
+        return getattr(serialization, name)
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")

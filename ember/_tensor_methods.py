@@ -1,0 +1,540 @@
+"""Binds the ops of ``ember.ops`` to ``Tensor`` as methods, operators and in-place variants.
+
+Kept in one place so that ``_tensor.py`` stays about the data structure and each op has one home.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dtype as D
+from ._device import device as Device
+from ._tensor import Tensor, _wrap
+from .autograd.function import Function
+from .autograd.grad_mode import state
+from .backends import namespace_of, to_device
+from .ops import creation as C
+from .ops import elementwise as E
+from .ops import indexing as I
+from .ops import linalg as L
+from .ops import reduction as R
+from .ops import shape as S
+
+
+# --------------------------------------------------------------------------- device / dtype moves
+class ToDevice(Function):
+    raw = True
+    node_name = "ToCopyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dev):
+        ctx.src = _dev_of(x)
+        return to_device(x, dev)
+
+    @staticmethod
+    def backward(ctx, g):
+        if isinstance(g, Tensor):
+            return to(g, ctx.src), None
+        return to_device(g, ctx.src), None
+
+
+def _dev_of(arr):
+    from .backends import device_of
+    return device_of(arr)
+
+
+def _parse_to(args, kwargs):
+    dev = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    for a in args:
+        if isinstance(a, Tensor):
+            dev, dtype = a.device, a.dtype
+        elif isinstance(a, D.dtype):
+            dtype = a
+        elif isinstance(a, (str, Device, int)) and not isinstance(a, bool):
+            dev = a
+        elif isinstance(a, bool):
+            continue  # non_blocking / copy positional
+        elif a is None:
+            continue
+        else:
+            try:
+                dtype = D.as_dtype(a)
+            except TypeError:
+                raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})") from None
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {list(kwargs)}")
+    return (Device(dev) if dev is not None and not isinstance(dev, Device) else dev), dtype, copy
+
+
+def to(self: Tensor, *args, **kwargs) -> Tensor:
+    """``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``: returns ``self`` when nothing changes."""
+    dev, dtype, copy = _parse_to(args, kwargs)
+    t = self
+    if dev is not None:
+        cur = self.device
+        want = dev
+        if want.type == "cuda" and want.index is None:
+            want = Device("cuda", 0) if cur.type != "cuda" else cur
+        if want != cur:
+            t = ToDevice.apply(t, want)
+    if dtype is not None:
+        t = E.to_dtype(t, dtype)
+    if copy and t is self:
+        t = E.clone(self)
+    return t
+
+
+def cpu(self, memory_format=None):
+    return to(self, "cpu")
+
+
+def cuda(self, device=None, non_blocking=False, memory_format=None):
+    return to(self, Device("cuda", device) if isinstance(device, int) else (device or "cuda"))
+
+
+def type_(self, dtype=None, non_blocking=False):
+    if dtype is None:
+        return "torch." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                           "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                           "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}.get(self.dtype.name, "Tensor")
+    if isinstance(dtype, str):
+        name = dtype.replace("torch.", "").replace("cuda.", "")
+        dtype = {"FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16, "LongTensor": D.int64,
+                 "IntTensor": D.int32, "ShortTensor": D.int16, "CharTensor": D.int8, "ByteTensor": D.uint8,
+                 "BoolTensor": D.bool_}.get(name) or D.as_dtype(name)
+    return E.to_dtype(self, dtype)
+
+
+def type_as(self, other):
+    return to(self, other.dtype) if self.device == other.device else to(self, other)
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    return C.tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+
+def _new_factory(fn):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        return fn(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    method.__name__ = "new_" + fn.__name__
+    return method
+
+
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    return C.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+
+# --------------------------------------------------------------------------- in-place variants
+def _inplace_of(fn):
+    def method(self, *args, **kwargs):
+        return E.inplace(self, fn(self, *args, **kwargs))
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place ``{fn.__name__}``: writes into this tensor and bumps its version."
+    return method
+
+
+def _fast_inplace(np_name, fn):
+    """In-place arithmetic: with no graph to record, a NumPy ufunc writes straight into the array."""
+    def method(self, other, *, alpha=1):
+        if not state.enabled or not (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            o = other._data if isinstance(other, Tensor) else other
+            d = self._data
+            if alpha != 1:
+                o = o * alpha
+            rd = np.result_type(d, o) if isinstance(o, np.ndarray) or not isinstance(o, (int, float, bool)) else None
+            if (rd is None or rd == d.dtype or d.dtype.kind in "fc") and not (
+                    isinstance(o, float) and d.dtype.kind in "iub") and np_name != "true_divide" or d.dtype.kind in "fc":
+                xp = namespace_of(d)
+                try:
+                    getattr(xp, np_name)(d, o, out=d, casting="unsafe")
+                except ValueError:
+                    raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast shape "
+                                       f"{list(np.broadcast_shapes(d.shape, np.shape(o)))}") from None
+                self._vc[0] += 1
+                return self
+        r = fn(self, other, alpha=alpha) if alpha != 1 else fn(self, other)
+        return E.inplace(self, r)
+    method.__name__ = np_name + "_"
+    return method
+
+
+def zero_(self):
+    self._check_inplace()
+    self._data[...] = 0
+    self._vc[0] += 1
+    return self
+
+
+def fill_(self, value):
+    self._check_inplace()
+    if isinstance(value, Tensor):
+        if state.enabled and value.requires_grad:
+            return E.inplace(self, S.expand(value.to(self.dtype), tuple(self.shape)))
+        value = value.item()
+    self._data[...] = value
+    self._vc[0] += 1
+    return self
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast, moved across devices) into this tensor; differentiable in ``src``."""
+    if not isinstance(src, Tensor):
+        src = C.tensor(src)
+    if state.enabled and src.requires_grad:
+        s = to(src, self.device, self.dtype)
+        if tuple(s.shape) != tuple(self.shape):
+            s = S.expand(s, tuple(self.shape))
+        return E.inplace(self, s)
+    self._check_inplace()
+    arr = src._data
+    if type(arr) is not type(self._data):
+        arr = to_device(arr, self.device)
+    try:
+        self._data[...] = arr
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({self.shape[-1] if self.dim() else 1}) must match the size of tensor b "
+                           f"({src.shape[-1] if src.dim() else 1}) at non-singleton dimension") from None
+    self._vc[0] += 1
+    if state.enabled and self.requires_grad and self.grad_fn is not None:
+        self.grad_fn = None  # overwritten by a constant: no gradient flows to what it was
+    return self
+
+
+def set_(self, source):
+    self._data = source._data
+    self._vc[0] += 1
+    return self
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    self._check_inplace()
+    r = C._rng(generator).uniform(a, b, self._data.shape)
+    self._data[...] = to_device(r.astype(self._data.dtype), self.device) if not self.is_cpu else r
+    self._vc[0] += 1
+    return self
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    self._check_inplace()
+    r = C._rng(generator).normal(mean, std, self._data.shape)
+    self._data[...] = to_device(r.astype(self._data.dtype), self.device) if not self.is_cpu else r
+    self._vc[0] += 1
+    return self
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    self._check_inplace()
+    pr = p._cpu_array() if isinstance(p, Tensor) else p
+    r = (C._rng(generator).random(self._data.shape) < pr).astype(self._data.dtype)
+    self._data[...] = to_device(r, self.device) if not self.is_cpu else r
+    self._vc[0] += 1
+    return self
+
+
+def random_(self, from_=0, to=None, *, generator=None):
+    self._check_inplace()
+    if to is None:
+        from_, to = 0, from_ if from_ else 2 ** 24
+    self._data[...] = C._rng(generator).integers(from_, to, self._data.shape)
+    self._vc[0] += 1
+    return self
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    self._data[...] = C._rng(generator).exponential(1.0 / lambd, self._data.shape)
+    self._vc[0] += 1
+    return self
+
+
+def geometric_(self, p, *, generator=None):
+    self._data[...] = C._rng(generator).geometric(p, self._data.shape)
+    self._vc[0] += 1
+    return self
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    self._data[...] = C._rng(generator).lognormal(mean, std, self._data.shape)
+    self._vc[0] += 1
+    return self
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    self._data[...] = median + sigma * C._rng(generator).standard_cauchy(self._data.shape)
+    self._vc[0] += 1
+    return self
+
+
+def _shape_inplace(fn):
+    def method(self, *args, **kwargs):
+        r = fn(self, *args, **kwargs)
+        self._data = r._data
+        if r.grad_fn is not None:
+            self.grad_fn, self._output_nr = r.grad_fn, r._output_nr
+        return self
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+# --------------------------------------------------------------------------- operators
+def _rsub(self, other):
+    return E.sub(other, self)
+
+
+def _rtruediv(self, other):
+    return E.div(other, self)
+
+
+def _rfloordiv(self, other):
+    return E.floor_divide(other, self)
+
+
+def _rmod(self, other):
+    a, b = E._promote(other, self)
+    return E.Remainder.apply(a, b)
+
+
+def _rpow(self, other):
+    return E.pow(other, self)
+
+
+def _rmatmul(self, other):
+    return L.matmul(other, self)
+
+
+def _eq(self, other):
+    if other is None:
+        return False
+    return E.eq(self, other)
+
+
+def _ne(self, other):
+    if other is None:
+        return True
+    return E.ne(self, other)
+
+
+def _and(self, other):
+    return E.bitwise_and(self, other) if self.dtype is not D.bool_ else E.logical_and(self, other)
+
+
+def _or(self, other):
+    return E.bitwise_or(self, other) if self.dtype is not D.bool_ else E.logical_or(self, other)
+
+
+def _xor(self, other):
+    return E.bitwise_xor(self, other) if self.dtype is not D.bool_ else E.logical_xor(self, other)
+
+
+def _invert(self):
+    return E.logical_not(self) if self.dtype is D.bool_ else E.bitwise_not(self)
+
+
+def _iop(np_name, fn):
+    fast = _fast_inplace(np_name, fn)
+
+    def method(self, other):
+        return fast(self, other)
+    method.__name__ = f"__i{np_name}__"
+    return method
+
+
+def _view_method(self, *shape):
+    return S.view(self, *shape)
+
+
+def _reshape_method(self, *shape):
+    return S.reshape(self, *shape)
+
+
+def _expand_method(self, *sizes):
+    return S.expand(self, *sizes)
+
+
+def _permute_method(self, *dims):
+    return S.permute(self, *dims)
+
+
+def _repeat_method(self, *sizes):
+    return S.repeat(self, *sizes)
+
+
+def _tile_method(self, *dims):
+    return S.tile(self, *dims)
+
+
+def _flip_method(self, *dims):
+    return S.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+
+
+def _sum_to_size(self, *size):
+    from .ops._bw import sum_to
+    size = size[0] if len(size) == 1 and not isinstance(size[0], int) else size
+    return sum_to(self, tuple(size))
+
+
+def _masked_fill_(self, mask, value):
+    if not state.enabled or not (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        self._check_inplace()
+        v = value.item() if isinstance(value, Tensor) else value
+        m = mask._data
+        if m.shape != self._data.shape:
+            m = namespace_of(m).broadcast_to(m, self._data.shape)
+        self._data[m] = v
+        self._vc[0] += 1
+        return self
+    return E.inplace(self, I.masked_fill(self, mask, value))
+
+
+def _apply_(self, fn):
+    flat = self._data.reshape(-1)
+    for i in range(flat.size):
+        flat[i] = fn(flat[i].item())
+    self._vc[0] += 1
+    return self
+
+
+def _map_(self, other, fn):
+    a, b = np.broadcast_arrays(self._data, other._data)
+    flat, fo = a.reshape(-1), b.reshape(-1)
+    for i in range(flat.size):
+        flat[i] = fn(flat[i].item(), fo[i].item())
+    self._vc[0] += 1
+    return self
+
+
+def _unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+    a = self._data.reshape(-1)
+    keep = np.ones(a.size, bool)
+    keep[1:] = a[1:] != a[:-1]
+    return _wrap(a[keep])
+
+
+def bind():
+    T = Tensor
+    methods = {
+        # elementwise
+        "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
+        "divide": E.div, "true_divide": E.div, "floor_divide": E.floor_divide, "remainder": E.remainder,
+        "fmod": E.fmod, "pow": E.pow, "neg": E.neg, "negative": E.neg, "square": E.square, "abs": E.abs,
+        "absolute": E.abs, "clamp": E.clamp, "clip": E.clamp, "clamp_min": E.clamp_min,
+        "clamp_max": E.clamp_max, "maximum": E.maximum, "minimum": E.minimum, "fmax": E.fmax, "fmin": E.fmin,
+        "where": lambda self, cond, other: E.where(cond, self, other), "lerp": E.lerp, "addcmul": E.addcmul,
+        "addcdiv": E.addcdiv, "atan2": E.atan2, "arctan2": E.atan2, "nan_to_num": E.nan_to_num, "clone": E.clone,
+        "round": E.round, "logit": E.logit, "xlogy": E.xlogy, "conj": E.conj, "rsub": E.rsub,
+        "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge, "greater": E.gt,
+        "greater_equal": E.ge, "less": E.lt, "less_equal": E.le, "not_equal": E.ne,
+        "logical_and": E.logical_and, "logical_or": E.logical_or, "logical_xor": E.logical_xor,
+        "logical_not": E.logical_not, "bitwise_and": E.bitwise_and, "bitwise_or": E.bitwise_or,
+        "bitwise_xor": E.bitwise_xor, "bitwise_not": E.bitwise_not, "isnan": E.isnan, "isinf": E.isinf,
+        "isfinite": E.isfinite, "isposinf": E.isposinf, "isneginf": E.isneginf, "signbit": E.signbit,
+        "equal": E.equal, "allclose": E.allclose, "isclose": E.isclose,
+        # reductions
+        "sum": R.sum, "nansum": R.nansum, "mean": R.mean, "nanmean": R.nanmean, "prod": R.prod, "max": R.max,
+        "min": R.min, "amax": R.amax, "amin": R.amin, "aminmax": R.aminmax, "argmax": R.argmax,
+        "argmin": R.argmin, "var": R.var, "std": R.std, "logsumexp": R.logsumexp, "norm": R.norm,
+        "cumsum": R.cumsum, "cumprod": R.cumprod, "cummax": R.cummax, "all": R.all, "any": R.any,
+        "count_nonzero": R.count_nonzero, "sort": R.sort, "argsort": R.argsort, "topk": R.topk,
+        "kthvalue": R.kthvalue, "median": R.median, "unique": R.unique,
+        # shape
+        "view": _view_method, "reshape": _reshape_method, "flatten": S.flatten, "unflatten": S.unflatten,
+        "permute": _permute_method, "transpose": S.transpose, "swapaxes": S.transpose, "swapdims": S.transpose,
+        "t": S.t, "adjoint": S.adjoint, "movedim": S.movedim, "moveaxis": S.movedim, "expand": _expand_method,
+        "expand_as": S.expand_as, "broadcast_to": S.broadcast_to, "squeeze": S.squeeze,
+        "unsqueeze": S.unsqueeze, "contiguous": S.contiguous, "split": S.split, "chunk": S.chunk,
+        "tensor_split": S.tensor_split, "unbind": S.unbind, "flip": _flip_method, "fliplr": S.fliplr,
+        "flipud": S.flipud, "roll": S.roll, "repeat": _repeat_method, "tile": _tile_method,
+        "repeat_interleave": S.repeat_interleave, "narrow": S.narrow, "tril": S.tril, "triu": S.triu,
+        "view_as": lambda self, other: S.view(self, tuple(other.shape)),
+        "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)), "sum_to_size": _sum_to_size,
+        # indexing
+        "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add,
+        "scatter_reduce": I.scatter_reduce, "index_select": I.index_select, "index_add": I.index_add,
+        "index_copy": I.index_copy, "index_fill": I.index_fill, "index_put": I.index_put,
+        "masked_fill": I.masked_fill, "masked_select": I.masked_select, "masked_scatter": I.masked_scatter,
+        "nonzero": I.nonzero, "argwhere": I.argwhere, "take": I.take, "take_along_dim": I.take_along_dim,
+        # linalg
+        "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "addmm": L.addmm, "addmv": L.addmv,
+        "baddbmm": L.baddbmm, "addbmm": L.addbmm, "dot": L.dot, "inner": L.inner, "vdot": L.vdot,
+        "mv": L.mv, "outer": L.outer, "ger": L.outer, "diagonal": L.diagonal, "diag": L.diag,
+        "trace": L.trace, "diag_embed": L.diag_embed, "kron": L.kron,
+        # conversions
+        "to": to, "cpu": cpu, "cuda": cuda, "type": type_, "type_as": type_as,
+        "float": lambda self, memory_format=None: E.to_dtype(self, D.float32),
+        "double": lambda self, memory_format=None: E.to_dtype(self, D.float64),
+        "half": lambda self, memory_format=None: E.to_dtype(self, D.float16),
+        "long": lambda self, memory_format=None: E.to_dtype(self, D.int64),
+        "int": lambda self, memory_format=None: E.to_dtype(self, D.int32),
+        "short": lambda self, memory_format=None: E.to_dtype(self, D.int16),
+        "char": lambda self, memory_format=None: E.to_dtype(self, D.int8),
+        "byte": lambda self, memory_format=None: E.to_dtype(self, D.uint8),
+        "bool": lambda self, memory_format=None: E.to_dtype(self, D.bool_),
+        "cfloat": lambda self: E.to_dtype(self, D.complex64),
+        "cdouble": lambda self: E.to_dtype(self, D.complex128),
+        "new_tensor": new_tensor, "new_zeros": _new_factory(C.zeros), "new_ones": _new_factory(C.ones),
+        "new_empty": _new_factory(C.empty), "new_full": new_full,
+        # in-place specials
+        "zero_": zero_, "fill_": fill_, "copy_": copy_, "set_": set_, "uniform_": uniform_, "normal_": normal_,
+        "bernoulli_": bernoulli_, "random_": random_, "exponential_": exponential_, "geometric_": geometric_,
+        "log_normal_": log_normal_, "cauchy_": cauchy_, "masked_fill_": _masked_fill_, "apply_": _apply_,
+        "map_": _map_, "unique_consecutive": _unique_consecutive,
+        "bernoulli": lambda self, p=None, generator=None: C.bernoulli(self, p, generator=generator),
+        "multinomial": C.multinomial,
+        # operators
+        "__getitem__": I.getitem, "__setitem__": I.setitem,
+        "__add__": E.add, "__radd__": E.add, "__sub__": E.sub, "__rsub__": _rsub, "__mul__": E.mul,
+        "__rmul__": E.mul, "__truediv__": E.div, "__rtruediv__": _rtruediv, "__floordiv__": E.floor_divide,
+        "__rfloordiv__": _rfloordiv, "__mod__": E.remainder, "__rmod__": _rmod, "__pow__": E.pow,
+        "__rpow__": _rpow, "__matmul__": L.matmul, "__rmatmul__": _rmatmul, "__neg__": E.neg,
+        "__pos__": lambda self: self, "__abs__": E.abs, "__invert__": _invert, "__and__": _and,
+        "__rand__": _and, "__or__": _or, "__ror__": _or, "__xor__": _xor, "__rxor__": _xor,
+        "__eq__": _eq, "__ne__": _ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
+        "__iadd__": _iop("add", E.add), "__isub__": _iop("subtract", E.sub),
+        "__imul__": _iop("multiply", E.mul), "__itruediv__": _iop("true_divide", E.div),
+    }
+    for name, fn in E._UNARY_FUNCS.items():
+        methods.setdefault(name, fn)
+    for alias, name in (("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arcsinh", "asinh"),
+                        ("arccosh", "acosh"), ("arctanh", "atanh"), ("fix", "trunc")):
+        methods[alias] = E._UNARY_FUNCS[name]
+    for name, fn in methods.items():
+        setattr(T, name, fn)
+    # arithmetic in place: add_(other, alpha=...) etc. (NumPy ufuncs write straight in when no graph is recorded)
+    T.add_ = _fast_inplace("add", E.add)
+    T.sub_ = _fast_inplace("subtract", E.sub)
+    T.subtract_ = T.sub_
+    T.mul_ = _fast_inplace("multiply", E.mul)
+    T.multiply_ = T.mul_
+    T.div_ = _fast_inplace("true_divide", E.div)
+    T.divide_ = T.div_
+    T.true_divide_ = T.div_
+
+    def _div_(self, other, *, rounding_mode=None):
+        if rounding_mode is None:
+            return _fast_inplace("true_divide", E.div)(self, other)
+        return E.inplace(self, E.div(self, other, rounding_mode=rounding_mode))
+    T.div_ = _div_
+    for name in ("pow", "clamp", "clip", "clamp_min", "clamp_max", "neg", "negative", "square", "abs", "round",
+                 "lerp", "addcmul", "addcdiv", "remainder", "fmod", "floor_divide", "maximum", "minimum",
+                 "nan_to_num", "logit", "atan2", "where", "scatter", "scatter_add", "scatter_reduce",
+                 "index_add", "index_copy", "index_fill", "index_put", "masked_scatter", "tril", "triu",
+                 "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+                 "bitwise_xor", "bitwise_not", "eq", "ne", "lt", "le", "gt", "ge", "xlogy"):
+        setattr(T, name + "_", _inplace_of(methods[name]))
+    for name in E._UNARY_FUNCS:
+        setattr(T, name + "_", _inplace_of(E._UNARY_FUNCS[name]))
+    for name in ("unsqueeze", "squeeze", "t", "transpose", "resize"):
+        if name in methods:
+            setattr(T, name + "_", _shape_inplace(methods[name]))
+    T.__ipow__ = _inplace_of(E.pow)
+    T.__ifloordiv__ = _inplace_of(E.floor_divide)
+    T.__imod__ = _inplace_of(E.remainder)
+    T.__iand__ = _inplace_of(_and)
+    T.__ior__ = _inplace_of(_or)
+    T.__ixor__ = _inplace_of(_xor)
+    T.resize_ = lambda self, *size: set_(self, _wrap(np.resize(self._data, S._dims(size))))
+    T.softmax = lambda self, dim, dtype=None: __import__("ember").nn.functional.softmax(self, dim, dtype=dtype)
+    T.log_softmax = lambda self, dim, dtype=None: __import__("ember").nn.functional.log_softmax(self, dim, dtype=dtype)
+    T.relu = E._UNARY_FUNCS["relu"]

@@ -1,0 +1,362 @@
+"""``Function`` (forward/backward pairs) and the graph ``Node`` that becomes a tensor's ``grad_fn``.
+
+One class serves Ember's own primitives and users' custom Functions:
+
+* A user's ``Function`` (the default) gets Tensors in ``forward`` (run with grad mode off) and
+  Tensors in ``backward``, exactly as in PyTorch.
+* A primitive sets ``raw = True``: ``forward`` gets the backend arrays (the fast path), and
+  ``backward`` gets arrays too, unless the engine runs with ``create_graph=True``, in which
+  case it gets Tensors. Primitive backward formulas are therefore written with operators and
+  the helpers of ``ember.ops._bw`` that accept both, so second derivatives come for free.
+
+The context object passed as ``ctx`` *is* the graph node (like PyTorch's ``BackwardCFunction``):
+its class is named after the op (``MulBackward0``), it holds ``next_functions`` and the saved
+values, and it is what ``tensor.grad_fn`` returns.
+"""
+from __future__ import annotations
+
+from .grad_mode import state
+
+_seq = [0]
+
+
+class Node:
+    """A node of the backward graph (``tensor.grad_fn``)."""
+
+    __slots__ = ("next_functions", "_saved", "_saved_versions", "_freed", "needs_input_grad",
+                 "_seq", "_tensor_pre_hooks", "_retain", "_pre_hooks", "_post_hooks",
+                 "_graph_mode", "_n_out", "_out_meta", "_non_diff", "to_save", "metadata",
+                 "materialize_grads", "_outputs_saved", "__dict__", "__weakref__")
+
+    _fn = None  # the Function class whose backward this node runs
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    # -- saving ---------------------------------------------------------------------------
+    def save_for_backward(self, *values):
+        self.to_save = values
+
+    def mark_non_differentiable(self, *values):
+        self._non_diff = values
+
+    def mark_dirty(self, *values):
+        pass
+
+    def set_materialize_grads(self, value: bool):
+        self.materialize_grads = value
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access saved "
+                    "tensors after they have already been freed). Saved intermediate values of the graph "
+                    "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+                    "you need to backward through the graph a second time or if you need to access saved "
+                    "tensors after calling backward.")
+            return ()
+        from .._tensor import Tensor, _wrap
+        versions = self._saved_versions
+        as_tensor = self._graph_mode or not self._fn.raw
+        out = []
+        for i, s in enumerate(saved):
+            if s is None:
+                out.append(None)
+                continue
+            if type(s) is tuple:  # a saved output: (array, output_nr, version counter)
+                arr, nr, vc = s
+                if vc[0] != versions[i]:
+                    _raise_modified(self, arr, vc[0], versions[i])
+                if as_tensor:
+                    t = _wrap(arr)
+                    t._vc = vc
+                    if self._fn is not None and (self._non_diff is None or nr not in self._non_diff_idx()):
+                        t.grad_fn = self
+                        t._output_nr = nr
+                        t.requires_grad = True
+                    out.append(t)
+                else:
+                    out.append(arr)
+            elif isinstance(s, Tensor):
+                if s._vc[0] != versions[i]:
+                    _raise_modified(self, s._data, s._vc[0], versions[i])
+                out.append(s if as_tensor else s._data)
+            elif as_tensor and not isinstance(s, (int, float, complex, bool)):
+                out.append(_wrap(s))  # a constant array computed in forward
+            else:
+                out.append(s)
+        return tuple(out)
+
+    @property
+    def saved_variables(self):
+        return self.saved_tensors
+
+    def _non_diff_idx(self):
+        return self.__dict__.get("_non_diff_idx_set", ())
+
+    # -- hooks ----------------------------------------------------------------------------
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node's backward; may return new grad_inputs."""
+        from ..utils.hooks import RemovableHandle
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        return RemovableHandle.add(self._post_hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node's backward; may return new grad_outputs."""
+        from ..utils.hooks import RemovableHandle
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        return RemovableHandle.add(self._pre_hooks, fn)
+
+    def _register_tensor_hook(self, output_nr, fn):
+        from ..utils.hooks import RemovableHandle
+        if self._tensor_pre_hooks is None:
+            self._tensor_pre_hooks = {}
+        return RemovableHandle.add(self._tensor_pre_hooks.setdefault(output_nr, {}), fn)
+
+
+def _raise_modified(node, arr, now, then):
+    shape = "x".join(str(s) for s in arr.shape) if arr.ndim else ""
+    from .._dtype import from_np
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [torch.{from_np(arr.dtype).name.capitalize().replace('Float32', 'Float')}Tensor [{shape}]] "
+        f"is at version {now}; expected version {then} instead. Hint: the backtrace further above "
+        f"shows the operation that failed to compute its gradient ({node.name()}).")
+
+
+class AccumulateGrad(Node):
+    """The node that adds an incoming gradient into a leaf tensor's ``.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+        self._seq = -1
+        self._saved = None
+        self._freed = False
+        self._tensor_pre_hooks = None
+        self._pre_hooks = None
+        self._post_hooks = None
+        self._n_out = 1
+
+
+class _NullCtx:
+    """The ctx handed to ``forward`` when no graph is built: saving is a no-op."""
+
+    needs_input_grad = ()
+    materialize_grads = True
+
+    def save_for_backward(self, *values):
+        pass
+
+    def mark_non_differentiable(self, *values):
+        pass
+
+    def mark_dirty(self, *values):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+
+_NULL = _NullCtx()
+
+
+class FunctionMeta(type):
+    def __init__(cls, name, bases, ns):
+        super().__init__(name, bases, ns)
+        node_name = ns.get("node_name") or (name + "Backward")
+        cls._node_cls = type(node_name, (Node,), {"_fn": cls, "__slots__": (), "__module__": cls.__module__})
+
+
+class Function(metaclass=FunctionMeta):
+    """Base class of differentiable operations; subclass it and call ``YourFn.apply(...)``.
+
+    ``forward(ctx, *args)`` computes outputs, ``backward(ctx, *grad_outputs)`` returns one gradient
+    (or None) per ``forward`` argument.
+    """
+
+    raw = False          # primitives: forward/backward see backend arrays (see module doc)
+    node_name = None     # grad_fn class name, e.g. "MulBackward0"; default "<Name>Backward"
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor, _wrap
+        raw = cls.raw
+        track = False
+        if state.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    track = True
+                    break
+        if not track:
+            if raw:
+                out = cls.forward(_NULL, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
+                if type(out) is tuple:
+                    return tuple(_wrap(o) for o in out)
+                return _wrap(out)
+            ctx = _UserCtx()
+            ctx.needs_input_grad = tuple(False for _ in args)
+            prev = state.enabled
+            state.enabled = False
+            try:
+                out = cls.forward(ctx, *args, **kwargs)
+            finally:
+                state.enabled = prev
+            return out
+
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        node = cls._node_cls()
+        node.needs_input_grad = needs
+        node.to_save = ()
+        node._non_diff = None
+        node._freed = False
+        node._tensor_pre_hooks = None
+        node._pre_hooks = None
+        node._post_hooks = None
+        node._graph_mode = False
+        node.materialize_grads = True
+        _seq[0] += 1
+        node._seq = _seq[0]
+        node.next_functions = tuple(
+            (a.grad_fn or a._accumulator(), a._output_nr if a.grad_fn is not None else 0) if n else (None, 0)
+            for a, n in zip(args, needs))
+        if raw:
+            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+            out = cls.forward(node, *arrays, **kwargs)
+        else:
+            arrays = args
+            prev = state.enabled
+            state.enabled = False
+            try:
+                out = cls.forward(node, *args, **kwargs)
+            finally:
+                state.enabled = prev
+        multi = type(out) is tuple
+        outs = out if multi else (out,)
+        node._n_out = len(outs)
+        non_diff = node._non_diff
+        results = []
+        for i, o in enumerate(outs):
+            if raw:
+                t = _wrap(o)
+            elif isinstance(o, Tensor):
+                if o.grad_fn is not None or o.requires_grad or any(o is a for a in args):
+                    # forward returned an input or a view of one: give the output its own identity
+                    t = _wrap(o._data)
+                    t._vc = o._vc
+                else:
+                    t = o
+            else:
+                results.append(o)
+                continue
+            if non_diff is not None and any(o is nd for nd in non_diff):
+                node.__dict__.setdefault("_non_diff_idx_set", set()).add(i)
+            else:
+                t.requires_grad = True
+                t.grad_fn = node
+                t._output_nr = i
+            results.append(t)
+        # Resolve what forward saved: inputs are kept as Tensors (their versions are checked),
+        # outputs as (array, output_nr, version counter) so that no reference cycle forms.
+        to_save = node.to_save
+        if to_save:
+            saved, versions = [], []
+            for v in to_save:
+                ver = 0
+                if v is None:
+                    s = None
+                else:
+                    s = v
+                    for a, arr in zip(args, arrays):
+                        if v is arr and isinstance(a, Tensor):
+                            s = a
+                            ver = a._vc[0]
+                            break
+                    else:
+                        for i, o in enumerate(outs):
+                            if v is o:
+                                t = results[i]
+                                s = (t._data, i, t._vc)
+                                ver = t._vc[0]
+                                break
+                        else:
+                            if isinstance(v, Tensor):
+                                s = v._data
+                node_saved = s
+                saved.append(node_saved)
+                versions.append(ver)
+            node._saved = tuple(saved)
+            node._saved_versions = versions
+        else:
+            node._saved = None
+        node.to_save = None
+        if multi:
+            from ..backends import namespace_of
+            node.__dict__["_out_shapes"] = [(r._data.shape, r._data.dtype, namespace_of(r._data))
+                                            if isinstance(r, Tensor) else None for r in results]
+        if state.trace is not None:
+            state.trace.on_forward(node, args, results)
+        return tuple(results) if multi else results[0]
+
+
+class _UserCtx:
+    """ctx for a user's Function called with grad mode off (nothing is recorded)."""
+
+    materialize_grads = True
+
+    def save_for_backward(self, *values):
+        self.to_save = values
+
+    @property
+    def saved_tensors(self):
+        return getattr(self, "to_save", ())
+
+    def mark_non_differentiable(self, *values):
+        pass
+
+    def mark_dirty(self, *values):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+
+FunctionCtx = Node
+BackwardCFunction = Node
+
+
+def once_differentiable(fn):
+    """Decorator for ``backward``: run it with grad mode off (Ember's backward already is, unless
+    ``create_graph=True``)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        prev = state.enabled
+        state.enabled = False
+        try:
+            return fn(ctx, *args)
+        finally:
+            state.enabled = prev
+    return wrapper

@@ -1,0 +1,65 @@
+"""Array namespaces behind devices: NumPy for "cpu", CuPy (imported lazily) for "cuda".
+
+Op code never imports NumPy for math on tensor data; it asks ``namespace_of(array)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._device import CPU, device
+
+_cupy = None
+
+
+def cupy():
+    """The CuPy module, or None when CuPy is not installed (imported on first use only)."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy as cp  # noqa: F401
+            _cupy = cp
+        except Exception:  # ImportError, or a CUDA runtime failure at import
+            _cupy = False
+    return _cupy or None
+
+
+def namespace_of(arr):
+    """NumPy for NumPy arrays, CuPy for CuPy arrays."""
+    if type(arr) is np.ndarray:
+        return np
+    cp = cupy()
+    if cp is not None and isinstance(arr, cp.ndarray):
+        return cp
+    return np
+
+
+def namespace(dev: device):
+    if dev.type == "cpu":
+        return np
+    if dev.type == "cuda":
+        cp = cupy()
+        if cp is None:
+            raise AssertionError("Torch not compiled with CUDA enabled (Ember: CuPy is not installed; "
+                                 "pip install 'ember-autograd[cuda]')")
+        return cp
+    raise RuntimeError(f"unsupported device {dev}")
+
+
+def device_of(arr) -> device:
+    if type(arr) is np.ndarray:
+        return CPU
+    return device("cuda", int(arr.device.id))
+
+
+def to_device(arr, dev: device):
+    """Move an array to ``dev``; returns the same array when it is already there."""
+    if dev.type == "cpu":
+        if type(arr) is np.ndarray:
+            return arr
+        return arr.get()
+    cp = namespace(dev)
+    idx = dev.index if dev.index is not None else cp.cuda.runtime.getDevice()
+    if isinstance(arr, cp.ndarray) and arr.device.id == idx:
+        return arr
+    with cp.cuda.Device(idx):
+        return cp.asarray(arr)

@@ -1,0 +1,1 @@
+"""``ember.nn``: Parameter, Buffer, Module, containers, layers, losses, init, utils."""

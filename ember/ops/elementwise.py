@@ -1,0 +1,1045 @@
+"""Elementwise primitives: arithmetic with broadcasting and PyTorch's promotion, unary math,
+comparisons, ``where``, ``clamp`` and dtype casts."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor, _wrap
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ..backends import namespace_of
+from . import _bw as B
+from ._bw import sum_to
+
+_SCALARS = (int, float, bool, complex)
+
+
+
+
+def _shape(x):
+    return x.shape if hasattr(x, "shape") else ()
+
+
+# --------------------------------------------------------------------------- dtype plumbing
+class ToCopy(Function):
+    """Cast to another dtype; the gradient is cast back."""
+
+    raw = True
+    node_name = "ToCopyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, np_dtype):
+        ctx.src = x.dtype
+        return x.astype(np_dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return B.astype(g, ctx.src), None
+
+
+def to_dtype(t: Tensor, dtype, copy: bool = False) -> Tensor:
+    npd = D.to_np(dtype)
+    if t._data.dtype == npd and not copy:
+        return t
+    return ToCopy.apply(t, npd)
+
+
+def _as_tensor_operand(v, like: Tensor):
+    """A non-Tensor operand (list, NumPy array) becomes a Tensor on ``like``'s device."""
+    from .creation import tensor
+    return tensor(v, device=like.device)
+
+
+def _promote(a, b):
+    """Cast Tensor/scalar operands of a binary op to PyTorch's result dtype.
+
+    Returns the operands to hand to the Function (Tensors or Python scalars).
+    """
+    ta = isinstance(a, Tensor)
+    tb = isinstance(b, Tensor)
+    if ta and tb:
+        if a._data.dtype is b._data.dtype:
+            return a, b
+        rd = D.result_type(a, b)
+        return to_dtype(a, rd), to_dtype(b, rd)
+    if ta:
+        t, s = a, b
+    else:
+        t, s = b, a
+    if not isinstance(s, _SCALARS):
+        if isinstance(s, np.generic):
+            s = s.item()
+        else:
+            s = _as_tensor_operand(s, t)
+            return _promote(a if ta else s, s if ta else b)
+    tk = t._data.dtype.kind
+    if isinstance(s, bool):
+        return (a, b)
+    if isinstance(s, float):
+        if tk in "biu":
+            t = to_dtype(t, D.get_default_dtype())
+    elif isinstance(s, int):
+        if tk == "b":
+            t = to_dtype(t, D.int64)
+        elif tk in "iu":
+            info = np.iinfo(t._data.dtype)
+            if not info.min <= s <= info.max:
+                s = np.array(s).astype(t._data.dtype).item()  # wrap around like PyTorch
+    elif isinstance(s, complex) and tk != "c":
+        t = to_dtype(t, D.complex128 if t._data.dtype == np.float64 else D.complex64)
+    return (t, s) if ta else (s, t)
+
+
+# --------------------------------------------------------------------------- arithmetic
+class Add(Function):
+    raw = True
+    node_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        need = ctx.needs_input_grad
+        return (sum_to(g, sa) if need[0] else None), (sum_to(g, sb) if need[1] else None)
+
+
+class Sub(Function):
+    raw = True
+    node_name = "SubBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        need = ctx.needs_input_grad
+        return (sum_to(g, sa) if need[0] else None), (sum_to(-g, sb) if need[1] else None)
+
+
+class Rsub(Function):
+    """``scalar - tensor``."""
+
+    raw = True
+    node_name = "RsubBackward1"
+
+    @staticmethod
+    def forward(ctx, a, s):
+        return s - a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g, None
+
+
+class Mul(Function):
+    raw = True
+    node_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        ga = sum_to(g * B.conj(b) if _is_complex(b) else g * b, _shape(a)) if need[0] else None
+        gb = sum_to(g * a, _shape(b)) if need[1] else None
+        return ga, gb
+
+
+def _is_complex(x):
+    return getattr(x, "dtype", None) is not None and getattr(x.dtype, "kind", "") == "c"
+
+
+class Div(Function):
+    raw = True
+    node_name = "DivBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        ga = sum_to(g / b, _shape(a)) if need[0] else None
+        gb = sum_to(-g * a / (b * b), _shape(b)) if need[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    raw = True
+    node_name = "NegBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class PowScalar(Function):
+    """``tensor ** number``."""
+
+    raw = True
+    node_name = "PowBackward0"
+
+    @staticmethod
+    def forward(ctx, a, e):
+        ctx.save_for_backward(a)
+        ctx.e = e
+        if e == 2:
+            return a * a
+        if e == 0.5:
+            return namespace_of(a).sqrt(a)
+        return a ** e
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        e = ctx.e
+        if e == 0:
+            return g * 0, None
+        if e == 2:
+            return g * (a * 2.0) if _is_float(a) else g * a * 2, None
+        return g * (e * a ** (e - 1)), None
+
+
+def _is_float(x):
+    return getattr(getattr(x, "dtype", None), "kind", None) == "f" or (isinstance(x, Tensor) and x.is_floating_point())
+
+
+class PowTensor(Function):
+    """``tensor ** tensor``."""
+
+    raw = True
+    node_name = "PowBackward1"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = a ** b
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        ga = sum_to(g * b * a ** (b - 1), _shape(a)) if need[0] else None
+        gb = None
+        if need[1]:
+            safe = B.where(a > 0, a, 1)
+            gb = sum_to(B.where(a > 0, g * y * B.log(safe), 0 * g), _shape(b))
+        return ga, gb
+
+
+class RPow(Function):
+    """``number ** tensor``."""
+
+    raw = True
+    node_name = "PowBackward2"
+
+    @staticmethod
+    def forward(ctx, s, b):
+        y = namespace_of(b).asarray(s ** b) if not hasattr(s ** b, "shape") else s ** b
+        ctx.save_for_backward(y)
+        ctx.logs = math.log(s) if s > 0 else float("nan")
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return None, g * y * ctx.logs
+
+
+def _binop(fn, a, b):
+    if type(b) is Tensor and type(a) is Tensor and a._data.dtype is b._data.dtype:
+        return fn.apply(a, b)
+    a, b = _promote(a, b)
+    return fn.apply(a, b)
+
+
+def add(input, other, *, alpha=1, out=None):
+    """``input + alpha * other`` with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _out(_binop(Add, input, other), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    if alpha != 1:
+        other = mul(other, alpha)
+    if not isinstance(input, Tensor):
+        a, b = _promote(input, other)
+        return _out(Rsub.apply(b, a), out)
+    return _out(_binop(Sub, input, other), out)
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(other, input, alpha=alpha)
+
+
+def mul(input, other, *, out=None):
+    return _out(_binop(Mul, input, other), out)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is not None:
+        if rounding_mode == "floor":
+            return _out(floor_divide(input, other), out)
+        if rounding_mode == "trunc":
+            q = _binop(Div, *_float_operands(input, other))
+            r = _UNARY_FUNCS["trunc"](q)
+            if not _either_float(input, other):
+                r = to_dtype(r, _int_result(input, other))
+            return _out(r, out)
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    a, b = _float_operands(input, other)
+    if not isinstance(a, Tensor):
+        # number / tensor: computed as number * reciprocal(tensor) (PyTorch names it MulBackward0)
+        return _out(mul(_UNARY_FUNCS["reciprocal"](b), a), out)
+    return _out(_binop(Div, a, b), out)
+
+
+divide = true_divide = div
+
+
+def _either_float(a, b):
+    return any(isinstance(v, float) or (isinstance(v, Tensor) and v._data.dtype.kind in "fc") for v in (a, b))
+
+
+def _int_result(a, b):
+    return D.result_type(a, b)
+
+
+def _float_operands(a, b):
+    """True division promotes integer operands to the default float dtype."""
+    if not _either_float(a, b):
+        f = D.get_default_dtype()
+        if isinstance(a, Tensor):
+            a = to_dtype(a, f)
+        else:
+            a = float(a)
+        if isinstance(b, Tensor):
+            b = to_dtype(b, f)
+        else:
+            b = float(b)
+    return a, b
+
+
+def pow(input, exponent, *, out=None):
+    if isinstance(input, Tensor):
+        if isinstance(exponent, Tensor):
+            a, b = _promote(input, exponent)
+            return _out(PowTensor.apply(a, b), out)
+        if isinstance(exponent, np.generic):
+            exponent = exponent.item()
+        a, e = _promote(input, exponent)
+        if a._data.dtype.kind in "iu" and isinstance(e, int) and e < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return _out(PowScalar.apply(a, e), out)
+    s, b = _promote(input, exponent)
+    return _out(RPow.apply(s, b), out)
+
+
+def square(input):
+    return pow(input, 2)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+class FloorDivide(Function):
+    raw = True
+    node_name = "FloorDivideBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return namespace_of(a if hasattr(a, "shape") else b).floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
+def floor_divide(input, other):
+    a, b = _promote(input, other)
+    return FloorDivide.apply(a, b)
+
+
+class Remainder(Function):
+    """Python-style modulo (sign of the divisor)."""
+
+    raw = True
+    node_name = "RemainderBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return namespace_of(a if hasattr(a, "shape") else b).remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gb = None
+        if need[1]:
+            gb = sum_to(-g * _floor_any(a / b), _shape(b))
+        return (sum_to(g, _shape(a)) if need[0] else None), gb
+
+
+class Fmod(Function):
+    """C-style modulo (sign of the dividend)."""
+
+    raw = True
+    node_name = "FmodBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return namespace_of(a if hasattr(a, "shape") else b).fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gb = None
+        if need[1]:
+            gb = sum_to(-g * _trunc_any(a / b), _shape(b))
+        return (sum_to(g, _shape(a)) if need[0] else None), gb
+
+
+def _floor_any(x):
+    return _UNARY_FUNCS["floor"](x) if isinstance(x, Tensor) else namespace_of(x).floor(x)
+
+
+def _trunc_any(x):
+    return _UNARY_FUNCS["trunc"](x) if isinstance(x, Tensor) else namespace_of(x).trunc(x)
+
+
+def remainder(input, other):
+    a, b = _promote(input, other)
+    return Remainder.apply(a, b)
+
+
+def fmod(input, other):
+    a, b = _promote(input, other)
+    return Fmod.apply(a, b)
+
+
+def _out(result, out):
+    if out is None:
+        return result
+    out.copy_(result) if out.shape == result.shape else _resize_into(out, result)
+    return out
+
+
+def _resize_into(out, result):
+    out._data = result._data.astype(out._data.dtype, copy=True)
+    out._vc[0] += 1
+
+
+# --------------------------------------------------------------------------- unary math
+def _erf(xp, x):
+    try:
+        from scipy.special import erf as sp_erf  # optional: exact and fast when SciPy is present
+        if xp is np:
+            return sp_erf(x).astype(x.dtype, copy=False)
+    except ImportError:
+        pass
+    if xp is not np:
+        import cupyx.scipy.special as cps
+        return cps.erf(x)
+    # Series erf(x) = 2/sqrt(pi) e^{-x^2} sum 2^n x^{2n+1} / (2n+1)!!  (all terms positive), and
+    # |x| >= 6 is +-1 to double precision.
+    xd = x.astype(np.float64)
+    ax = np.minimum(np.abs(xd), 6.0)
+    term = ax.copy()
+    total = ax.copy()
+    for n in range(1, 200):
+        term = term * (2.0 * ax * ax) / (2 * n + 1)
+        total += term
+        if float(term.max(initial=0.0)) < 1e-17 * max(float(total.max(initial=0.0)), 1e-300):
+            break
+    r = 2.0 / math.sqrt(math.pi) * np.exp(-ax * ax) * total
+    r = np.where(np.abs(xd) >= 6.0, 1.0, np.minimum(r, 1.0))
+    return (np.sign(xd) * r).astype(x.dtype)
+
+
+def _sigmoid(xp, x):
+    # exp of a non-positive number only: no overflow for large |x|
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+_SQRT_2_OVER_PI = 2.0 / math.sqrt(math.pi)
+
+# name: (grad_fn name, forward(xp, x), backward(g, x, y), saves, float_only)
+#   saves: "x" input, "y" output, "" nothing
+_UNARY = {
+    "exp": ("ExpBackward0", lambda xp, x: xp.exp(x), lambda g, x, y: g * y, "y", True),
+    "exp2": ("Exp2Backward0", lambda xp, x: xp.exp2(x), lambda g, x, y: g * y * math.log(2.0), "y", True),
+    "expm1": ("Expm1Backward0", lambda xp, x: xp.expm1(x), lambda g, x, y: g * (y + 1), "y", True),
+    "log": ("LogBackward0", lambda xp, x: xp.log(x), lambda g, x, y: g / x, "x", True),
+    "log2": ("Log2Backward0", lambda xp, x: xp.log2(x), lambda g, x, y: g / (x * math.log(2.0)), "x", True),
+    "log10": ("Log10Backward0", lambda xp, x: xp.log10(x), lambda g, x, y: g / (x * math.log(10.0)), "x", True),
+    "log1p": ("Log1PBackward0", lambda xp, x: xp.log1p(x), lambda g, x, y: g / (x + 1), "x", True),
+    "sqrt": ("SqrtBackward0", lambda xp, x: xp.sqrt(x), lambda g, x, y: g / (2 * y), "y", True),
+    "rsqrt": ("RsqrtBackward0", lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: g * (-0.5) * y * y * y, "y", True),
+    "reciprocal": ("ReciprocalBackward0", lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, "y", True),
+    "sin": ("SinBackward0", lambda xp, x: xp.sin(x), lambda g, x, y: g * B.cos(x), "x", True),
+    "cos": ("CosBackward0", lambda xp, x: xp.cos(x), lambda g, x, y: -g * B.sin(x), "x", True),
+    "tan": ("TanBackward0", lambda xp, x: xp.tan(x), lambda g, x, y: g * (1 + y * y), "y", True),
+    "asin": ("AsinBackward0", lambda xp, x: xp.arcsin(x), lambda g, x, y: g / B.sqrt(1 - x * x), "x", True),
+    "acos": ("AcosBackward0", lambda xp, x: xp.arccos(x), lambda g, x, y: -g / B.sqrt(1 - x * x), "x", True),
+    "atan": ("AtanBackward0", lambda xp, x: xp.arctan(x), lambda g, x, y: g / (1 + x * x), "x", True),
+    "sinh": ("SinhBackward0", lambda xp, x: xp.sinh(x), lambda g, x, y: g * _cosh_any(x), "x", True),
+    "cosh": ("CoshBackward0", lambda xp, x: xp.cosh(x), lambda g, x, y: g * _sinh_any(x), "x", True),
+    "tanh": ("TanhBackward0", lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y), "y", True),
+    "asinh": ("AsinhBackward0", lambda xp, x: xp.arcsinh(x), lambda g, x, y: g / B.sqrt(x * x + 1), "x", True),
+    "acosh": ("AcoshBackward0", lambda xp, x: xp.arccosh(x), lambda g, x, y: g / B.sqrt(x * x - 1), "x", True),
+    "atanh": ("AtanhBackward0", lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x), "x", True),
+    "sigmoid": ("SigmoidBackward0", _sigmoid, lambda g, x, y: g * (y * (1 - y)), "y", True),
+    "erf": ("ErfBackward0", _erf, lambda g, x, y: g * _SQRT_2_OVER_PI * B.exp(-(x * x)), "x", True),
+    "relu": ("ReluBackward0", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
+             lambda g, x, y: g * (y > 0), "y", False),
+    "abs": ("AbsBackward0", lambda xp, x: xp.abs(x), lambda g, x, y: g * B.sign(x), "x", False),
+    "sign": ("SignBackward0", lambda xp, x: xp.sign(x), lambda g, x, y: g * 0, "", False),
+    "floor": ("FloorBackward0", lambda xp, x: xp.floor(x) if x.dtype.kind in "fc" else x.copy(), lambda g, x, y: g * 0, "", False),
+    "ceil": ("CeilBackward0", lambda xp, x: xp.ceil(x) if x.dtype.kind in "fc" else x.copy(), lambda g, x, y: g * 0, "", False),
+    "trunc": ("TruncBackward0", lambda xp, x: xp.trunc(x) if x.dtype.kind in "fc" else x.copy(), lambda g, x, y: g * 0, "", False),
+    "round": ("RoundBackward0", lambda xp, x: xp.round(x) if x.dtype.kind in "fc" else x.copy(), lambda g, x, y: g * 0, "", False),
+    "frac": ("FracBackward0", lambda xp, x: x - xp.trunc(x), lambda g, x, y: g, "", True),
+}
+
+
+def _cosh_any(x):
+    return _UNARY_FUNCS["cosh"](x) if isinstance(x, Tensor) else namespace_of(x).cosh(x)
+
+
+def _sinh_any(x):
+    return _UNARY_FUNCS["sinh"](x) if isinstance(x, Tensor) else namespace_of(x).sinh(x)
+
+
+def _make_unary(name, node_name, fwd, bwd, saves, float_only):
+    def forward(ctx, x):
+        y = fwd(namespace_of(x), x)
+        if saves == "y":
+            ctx.save_for_backward(y)
+        elif saves == "x":
+            ctx.save_for_backward(x)
+        return y
+
+    def backward(ctx, g):
+        if saves == "y":
+            (y,) = ctx.saved_tensors
+            return bwd(g, None, y)
+        if saves == "x":
+            (x,) = ctx.saved_tensors
+            return bwd(g, x, None)
+        return bwd(g, None, None)
+
+    cls = type(name.capitalize(), (Function,), {
+        "raw": True, "node_name": node_name, "__doc__": f"Elementwise ``{name}``.",
+        "forward": staticmethod(forward), "backward": staticmethod(backward)})
+
+    if float_only:
+        def op(input, *, out=None):
+            if input._data.dtype.kind not in "fc":
+                input = to_dtype(input, D.get_default_dtype())
+            return _out(cls.apply(input), out)
+    else:
+        def op(input, *, out=None):
+            return _out(cls.apply(input), out)
+    op.__name__ = name
+    op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of a tensor (any shape); differentiable."
+    return cls, op
+
+
+_UNARY_FUNCS = {}
+for _name, _spec in _UNARY.items():
+    _cls, _op = _make_unary(_name, *_spec)
+    _UNARY_FUNCS[_name] = _op
+    globals()[_name] = _op
+del _name, _spec, _cls, _op
+
+arcsin, arccos, arctan = asin, acos, atan  # noqa: F821
+arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821
+absolute = abs  # noqa: F821
+fix = trunc  # noqa: F821
+
+
+def round(input, *, decimals: int = 0):  # noqa: A001
+    if decimals == 0:
+        return _UNARY_FUNCS["round"](input)
+    s = 10.0 ** decimals
+    return _UNARY_FUNCS["round"](input * s) / s
+
+
+def logit(input, eps=None):
+    x = input if eps is None else clamp(input, eps, 1 - eps)
+    return log(x / (1 - x))  # noqa: F821
+
+
+def xlogy(input, other):
+    return where(input == 0, 0.0, input * log(other))  # noqa: F821
+
+
+# --------------------------------------------------------------------------- clamp / max / min
+class Clamp(Function):
+    raw = True
+    node_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = namespace_of(x)
+        y = xp.clip(x, lo, hi) if (lo is not None or hi is not None) else x.copy()
+        if y.dtype != x.dtype:
+            y = y.astype(x.dtype)
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.lo, ctx.hi
+        mask = None
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            m2 = x <= hi
+            mask = m2 if mask is None else mask & m2
+        return (g * mask if mask is not None else g), None, None
+
+
+class ClampTensor(Function):
+    raw = True
+    node_name = "ClampBackward0"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = namespace_of(x)
+        y = x
+        if lo is not None:
+            y = xp.maximum(y, lo)
+        if hi is not None:
+            y = xp.minimum(y, hi)
+        ctx.save_for_backward(x, lo, hi)
+        return y if y is not x else x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        inside = None
+        glo = ghi = None
+        if lo is not None:
+            inside = x >= lo
+            if need[1]:
+                glo = sum_to(g * (x < lo), _shape(lo))
+        if hi is not None:
+            m2 = x <= hi
+            if need[2]:
+                ghi = sum_to(g * (x > hi) * (1 if inside is None else inside), _shape(hi))
+            inside = m2 if inside is None else inside & m2
+        return sum_to(g * inside, _shape(x)) if need[0] else None, glo, ghi
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """Limit values to ``[min, max]``; the gradient flows where the input is inside."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _out(ClampTensor.apply(input, min, max), out)
+    if input._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+        input = to_dtype(input, D.get_default_dtype())
+    return _out(Clamp.apply(input, min, max), out)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+class _MaxMin(Function):
+    raw = True
+    is_max = True
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        xp = namespace_of(a)
+        y = xp.maximum(a, b) if cls.is_max else xp.minimum(a, b)
+        ctx.save_for_backward(a, b)
+        return y
+
+    @classmethod
+    def backward(cls, ctx, g):
+        a, b = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        pick_a = (a > b) if cls.is_max else (a < b)
+        tie = a == b
+        wa = pick_a + tie * 0.5
+        ga = sum_to(g * wa, _shape(a)) if need[0] else None
+        gb = sum_to(g * (1 - wa), _shape(b)) if need[1] else None
+        return ga, gb
+
+
+class Maximum(_MaxMin):
+    node_name = "MaximumBackward0"
+    is_max = True
+
+
+class Minimum(_MaxMin):
+    node_name = "MinimumBackward0"
+    is_max = False
+
+
+def maximum(input, other):
+    return _binop(Maximum, input, other)
+
+
+def minimum(input, other):
+    return _binop(Minimum, input, other)
+
+
+def fmax(input, other):
+    return maximum(input, other)
+
+
+def fmin(input, other):
+    return minimum(input, other)
+
+
+# --------------------------------------------------------------------------- where / lerp / addc*
+class Where(Function):
+    raw = True
+    node_name = "WhereBackward0"
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        xp = namespace_of(cond)
+        ctx.save_for_backward(cond)
+        ctx.shapes = (_shape(a), _shape(b))
+        return xp.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        z = g * 0
+        ga = sum_to(B.where(cond, g, z), ctx.shapes[0]) if need[1] else None
+        gb = sum_to(B.where(cond, z, g), ctx.shapes[1]) if need[2] else None
+        return None, ga, gb
+
+
+def where(condition, input=None, other=None):
+    """``where(cond, x, y)`` picks from x where cond, else y; ``where(cond)`` is ``nonzero(as_tuple=True)``."""
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        from .creation import tensor
+        condition = tensor(condition)
+    if condition._data.dtype != np.bool_:
+        if condition._data.dtype == np.uint8:
+            condition = _wrap(condition._data.astype(bool))
+        else:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
+        a, b = _promote(input, other) if not (isinstance(input, Tensor) and isinstance(other, Tensor)) else (input, other)
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype != b._data.dtype:
+            rd = D.result_type(a, b)
+            a, b = to_dtype(a, rd), to_dtype(b, rd)
+    else:
+        from .creation import tensor
+        rd = D.result_type(input, other)
+        a, b = tensor(input, dtype=rd), other
+    if not isinstance(a, Tensor):
+        a = _wrap(namespace_of(b._data).asarray(a, dtype=b._data.dtype))
+    if not isinstance(b, Tensor):
+        b = _wrap(namespace_of(a._data).asarray(b, dtype=a._data.dtype))
+    return Where.apply(condition, a, b)
+
+
+def lerp(input, end, weight):
+    return input + weight * (end - input)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 / tensor2
+
+
+class Atan2(Function):
+    raw = True
+    node_name = "Atan2Backward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return namespace_of(a).arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        d = a * a + b * b
+        need = ctx.needs_input_grad
+        return (sum_to(g * b / d, _shape(a)) if need[0] else None,
+                sum_to(-g * a / d, _shape(b)) if need[1] else None)
+
+
+def atan2(input, other):
+    a, b = _promote(*_float_operands(input, other))
+    return Atan2.apply(a, b)
+
+
+arctan2 = atan2
+
+
+class NanToNum(Function):
+    raw = True
+    node_name = "NanToNumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.save_for_backward(x)
+        return namespace_of(x).nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (B.abs(x) < float("inf")), None, None, None
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return NanToNum.apply(input, nan, posinf, neginf)
+
+
+class Clone(Function):
+    raw = True
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def clone(input, *, memory_format=None):
+    return Clone.apply(input)
+
+
+def real(input):
+    if not input.is_complex():
+        return input
+    return _wrap(input._data.real)
+
+
+def imag(input):
+    if not input.is_complex():
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return _wrap(input._data.imag)
+
+
+class Conj(Function):
+    raw = True
+    node_name = "ConjBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return namespace_of(x).conj(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return B.conj(g)
+
+
+def conj(input):
+    if not input.is_complex():
+        return input
+    return Conj.apply(input)
+
+
+# --------------------------------------------------------------------------- comparisons, logic
+def _cmp(ufunc_name):
+    def op(input, other, *, out=None):
+        if isinstance(input, Tensor):
+            if not isinstance(other, (Tensor,) + _SCALARS):
+                other = _as_tensor_operand(other, input)
+            a = input._data
+            b = other._data if isinstance(other, Tensor) else other
+        else:
+            a = input
+            b = other._data
+        xp = namespace_of(a if hasattr(a, "shape") else b)
+        return _out(_wrap(getattr(xp, ufunc_name)(a, b)), out)
+    op.__name__ = ufunc_name
+    op.__doc__ = f"Elementwise ``{ufunc_name}`` with broadcasting; returns a bool tensor (no gradient)."
+    return op
+
+
+eq = _cmp("equal")
+ne = _cmp("not_equal")
+lt = _cmp("less")
+le = _cmp("less_equal")
+gt = _cmp("greater")
+ge = _cmp("greater_equal")
+eq.__name__, ne.__name__, lt.__name__, le.__name__, gt.__name__, ge.__name__ = "eq", "ne", "lt", "le", "gt", "ge"
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _logic(name):
+    def op(input, other=None):
+        xp = namespace_of(input._data)
+        if other is None:
+            return _wrap(xp.logical_not(input._data))
+        o = other._data if isinstance(other, Tensor) else other
+        return _wrap(getattr(xp, name)(input._data, o))
+    op.__name__ = name
+    return op
+
+
+logical_and = _logic("logical_and")
+logical_or = _logic("logical_or")
+logical_xor = _logic("logical_xor")
+
+
+def logical_not(input):
+    return _wrap(namespace_of(input._data).logical_not(input._data))
+
+
+def _bitwise(name, logical):
+    def op(input, other):
+        if input._data.dtype.kind not in "biu":
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+        xp = namespace_of(input._data)
+        o = other._data if isinstance(other, Tensor) else other
+        return _wrap(getattr(xp, name)(input._data, o))
+    op.__name__ = name
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", "logical_and")
+bitwise_or = _bitwise("bitwise_or", "logical_or")
+bitwise_xor = _bitwise("bitwise_xor", "logical_xor")
+
+
+def bitwise_not(input):
+    if input._data.dtype.kind not in "biu":
+        raise RuntimeError("bitwise_not is only supported for integer and boolean tensors")
+    return _wrap(namespace_of(input._data).invert(input._data))
+
+
+def isnan(input):
+    return _wrap(namespace_of(input._data).isnan(input._data))
+
+
+def isinf(input):
+    return _wrap(namespace_of(input._data).isinf(input._data))
+
+
+def isfinite(input):
+    return _wrap(namespace_of(input._data).isfinite(input._data))
+
+
+def isposinf(input):
+    return _wrap(namespace_of(input._data).isposinf(input._data))
+
+
+def isneginf(input):
+    return _wrap(namespace_of(input._data).isneginf(input._data))
+
+
+def signbit(input):
+    return _wrap(namespace_of(input._data).signbit(input._data))
+
+
+def equal(input, other) -> bool:
+    return tuple(input.shape) == tuple(other.shape) and bool((input._data == other._data).all())
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(namespace_of(input._data).allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    o = other._data if isinstance(other, Tensor) else other
+    return _wrap(namespace_of(input._data).isclose(input._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+# --------------------------------------------------------------------------- in-place plumbing
+def inplace(self: Tensor, result: Tensor) -> Tensor:
+    """Make ``self`` hold ``result`` in place: write into its array, bump its version, and if the
+    result is part of a graph, take over its place in it (PyTorch's rebase of grad_fn)."""
+    self._check_inplace()
+    r = result._data
+    d = self._data
+    if r.shape != d.shape:
+        xp = namespace_of(d)
+        try:
+            xp.broadcast_to(r, d.shape)
+        except ValueError:
+            raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast shape "
+                               f"{list(r.shape)}") from None
+    if r.dtype != d.dtype:
+        if d.dtype.kind in "iub" and r.dtype.kind in "fc" and result.grad_fn is None:
+            raise RuntimeError(f"result type {D.from_np(r.dtype).name.capitalize()} can't be cast to the desired "
+                               f"output type {D.from_np(d.dtype).name.capitalize()}")
+    if d.flags.writeable:
+        d[...] = r
+    else:
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
+                           "tensor refer to a single memory location. Please clone() the tensor before "
+                           "performing the operation.")
+    self._vc[0] += 1
+    if result.grad_fn is not None and state.enabled:
+        node = result.grad_fn
+        self.grad_fn = node
+        self._output_nr = result._output_nr
+        self.requires_grad = True
+        # the node may have saved ``result`` as an output: point it at our array instead
+        if node._saved:
+            node._saved = tuple((d, s[1], self._vc) if type(s) is tuple and s[0] is r else s for s in node._saved)
+            node._saved_versions = [self._vc[0] if type(s) is tuple and s[0] is d else v
+                                    for s, v in zip(node._saved, node._saved_versions)]
+    return self

@@ -1,0 +1,600 @@
+"""Indexing: ``__getitem__``/``__setitem__`` (basic, advanced, boolean mask), gather, scatter,
+index_select, index_add, masked_fill, take, nonzero."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap, _wrap_dim
+from ..autograd.function import Function
+from ..backends import namespace_of
+from . import _bw as B
+
+
+def _convert_index(idx, shape):
+    """Turn a PyTorch index into a NumPy one; reports whether it is basic (a view)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    basic = True
+    for i in idx:
+        if isinstance(i, Tensor):
+            a = i._data
+            if a.dtype.kind not in "biu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if a.dtype == np.uint8:
+                a = a.astype(bool)
+            if a.ndim == 0 and a.dtype.kind in "iu":
+                out.append(int(a))
+                continue
+            out.append(a)
+            basic = False
+        elif isinstance(i, (list, np.ndarray)):
+            a = np.asarray(i)
+            if a.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(a if a.dtype.kind != "O" else np.asarray([int(v) for v in i]))
+            basic = False
+        elif i is None or i is Ellipsis or isinstance(i, slice):
+            if isinstance(i, slice) and i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(i)
+        elif isinstance(i, (bool, np.bool_)):
+            out.append(bool(i))
+            basic = False
+        elif isinstance(i, (int, np.integer)):
+            out.append(int(i))
+        else:
+            raise TypeError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                            f"valid indices (got {type(i).__name__})")
+    return tuple(out), basic
+
+
+def _check_bounds(arr_idx, shape):
+    # NumPy raises IndexError too, but with its own message; PyTorch's names the dim and size.
+    pass
+
+
+class Select(Function):
+    """Basic indexing (ints, slices, None, Ellipsis): a view."""
+
+    raw = True
+    node_name = "SliceBackward0"
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.shape, ctx.dtype, ctx.idx = x.shape, x.dtype, idx
+        return x[idx]
+
+    @staticmethod
+    def backward(ctx, g):
+        if isinstance(g, Tensor):
+            from .creation import zeros
+            z = zeros(*ctx.shape, dtype=g.dtype, device=g.device)
+            return IndexPut.apply(z, ctx.idx, g, False), None
+        z = namespace_of(g).zeros(ctx.shape, dtype=g.dtype)
+        z[ctx.idx] = g
+        return z, None
+
+
+class SelectInt(Select):
+    node_name = "SelectBackward0"
+
+
+class Index(Function):
+    """Advanced indexing (integer arrays, masks): a copy; backward scatters with accumulation."""
+
+    raw = True
+    node_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.shape, ctx.idx = x.shape, idx
+        return x[idx]
+
+    @staticmethod
+    def backward(ctx, g):
+        if isinstance(g, Tensor):
+            from .creation import zeros
+            z = zeros(*ctx.shape, dtype=g.dtype, device=g.device)
+            return IndexPut.apply(z, ctx.idx, g, True), None
+        xp = namespace_of(g)
+        z = xp.zeros(ctx.shape, dtype=g.dtype)
+        xp.add.at(z, ctx.idx, g) if xp is np else _cupy_add_at(xp, z, ctx.idx, g)
+        return z, None
+
+
+def _cupy_add_at(xp, z, idx, g):
+    import cupyx
+    cupyx.scatter_add(z, idx, g)
+
+
+def _index_error(e, shape):
+    msg = str(e)
+    if "out of bounds" in msg:
+        import re
+        m = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", msg)
+        if m:
+            raise IndexError(f"index {m.group(1)} is out of bounds for dimension {m.group(2)} with size {m.group(3)}") from None
+    raise IndexError(msg) from None
+
+
+def getitem(self: Tensor, idx) -> Tensor:
+    if type(idx) is int and self._data.ndim:
+        n = self._data.shape[0]
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
+        r = SelectInt.apply(self, idx)
+        r._vc = self._vc
+        return r
+    if self._data.ndim == 0 and not (idx is None or idx is Ellipsis or (isinstance(idx, tuple) and all(i is None or i is Ellipsis for i in idx))):
+        if not (isinstance(idx, Tensor) and idx._data.dtype == np.bool_):
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                             "in C++ to convert a 0-dim tensor to a number")
+    nidx, basic = _convert_index(idx, self._data.shape)
+    try:
+        if basic:
+            fn = SelectInt if (len(nidx) == 1 and isinstance(nidx[0], int)) else Select
+            r = fn.apply(self, nidx)
+            r._vc = self._vc
+            return r
+        return Index.apply(self, nidx)
+    except IndexError as e:
+        _index_error(e, self._data.shape)
+
+
+class IndexPut(Function):
+    """``out = x.clone(); out[idx] = v`` (or ``+=`` with accumulate): differentiable in x and v."""
+
+    raw = True
+    node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, x, idx, v, accumulate):
+        out = x.copy()
+        vv = v.astype(x.dtype, copy=False) if hasattr(v, "astype") else v
+        if accumulate:
+            xp = namespace_of(x)
+            if xp is np:
+                np.add.at(out, idx, vv)
+            else:
+                _cupy_add_at(xp, out, idx, vv)
+        else:
+            out[idx] = vv
+        ctx.idx, ctx.accumulate = idx, accumulate
+        ctx.vshape = v.shape if hasattr(v, "shape") else ()
+        ctx.sel_shape = x[idx].shape
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need = ctx.needs_input_grad
+        gx = gv = None
+        if need[0]:
+            if ctx.accumulate:
+                gx = g
+            elif isinstance(g, Tensor):
+                from .creation import zeros
+                gx = IndexPut.apply(g, ctx.idx, zeros(*ctx.sel_shape, dtype=g.dtype, device=g.device), False)
+            else:
+                gx = g.copy()
+                gx[ctx.idx] = 0
+        if need[2]:
+            sel = g[ctx.idx] if not isinstance(g, Tensor) else Index.apply(g, ctx.idx)
+            gv = B.sum_to(sel, ctx.vshape)
+        return gx, None, gv, None
+
+
+def setitem(self: Tensor, idx, value) -> None:
+    """``self[idx] = value`` in place; repeated indices write once (no accumulation)."""
+    from .elementwise import inplace
+    nidx, basic = _convert_index(idx, self._data.shape)
+    if isinstance(value, Tensor):
+        if value._data.dtype != self._data.dtype:
+            value = value.to(self.dtype)
+    elif not isinstance(value, (int, float, bool, complex)):
+        from .creation import tensor
+        value = tensor(value, dtype=self.dtype)
+    from ..autograd.grad_mode import state
+    self._check_inplace()
+    try:
+        if state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+            inplace(self, IndexPut.apply(self, nidx, value, False))
+            return
+        v = value._data if isinstance(value, Tensor) else value
+        self._data[nidx] = v
+    except IndexError as e:
+        _index_error(e, self._data.shape)
+    except ValueError as e:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(getattr(value, 'shape', []))} cannot be "
+                           f"broadcast to indexing result ({e})") from None
+    self._vc[0] += 1
+
+
+def index_put(input, indices, values, accumulate=False):
+    nidx, _ = _convert_index(tuple(indices), input._data.shape)
+    return IndexPut.apply(input, nidx, values, accumulate)
+
+
+def index_put_(input, indices, values, accumulate=False):
+    from .elementwise import inplace
+    return inplace(input, index_put(input, indices, values, accumulate))
+
+
+# --------------------------------------------------------------------------- gather / scatter
+def _check_index(index: Tensor, name):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index._data.dtype != np.int64:
+        if index._data.dtype.kind in "iu":
+            return index._data.astype(np.int64)
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    return index._data
+
+
+def _bounds(idx, size, name, dim):
+    if idx.size and (int(idx.max()) >= size or int(idx.min()) < -size):
+        bad = int(idx.max()) if int(idx.max()) >= size else int(idx.min())
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+class Gather(Function):
+    raw = True
+    node_name = "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, idx):
+        ctx.shape, ctx.dim = x.shape, dim
+        ctx.save_for_backward(idx)
+        return namespace_of(x).take_along_axis(x, idx, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        if isinstance(g, Tensor):
+            from .creation import zeros
+            return scatter_add(zeros(*ctx.shape, dtype=g.dtype, device=g.device), ctx.dim, idx, g), None, None
+        return _scatter_add_np(namespace_of(g).zeros(ctx.shape, g.dtype), ctx.dim, idx, g), None, None
+
+
+def _full_index(idx, dim):
+    """Index tuple addressing ``arr[..., idx, ...]`` elementwise along ``dim``."""
+    xp = namespace_of(idx)
+    grids = list(xp.indices(idx.shape, sparse=True))
+    grids[dim] = idx
+    return tuple(grids)
+
+
+def _scatter_add_np(z, dim, idx, src):
+    xp = namespace_of(z)
+    src = src[tuple(slice(0, s) for s in idx.shape)] if src.shape != idx.shape else src
+    full = _full_index(idx, dim)
+    if xp is np:
+        np.add.at(z, full, src)
+    else:
+        _cupy_add_at(xp, z, full, src)
+    return z
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    idx = _check_index(index, "gather")
+    d = _wrap_dim(dim, input._data.ndim)
+    if idx.ndim != input._data.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for k in range(idx.ndim):
+        if k != d and idx.shape[k] > input._data.shape[k]:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(idx.shape)} to be smaller "
+                               f"than self {list(input._data.shape)} apart from dimension {d}")
+    _bounds(idx, input._data.shape[d], "gather", d)
+    if any(idx.shape[k] < input._data.shape[k] for k in range(idx.ndim) if k != d):
+        sl = tuple(slice(0, idx.shape[k]) if k != d else slice(None) for k in range(idx.ndim))
+        input = input[sl]
+    return Gather.apply(input, d, _wrap(idx))
+
+
+class Scatter(Function):
+    raw = True
+    node_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, idx, src, reduce):
+        out = x.copy()
+        full = _full_index(idx, dim)
+        s = src[tuple(slice(0, n) for n in idx.shape)] if hasattr(src, "shape") and src.shape != idx.shape else src
+        if reduce is None:
+            out[full] = s
+        elif reduce == "add":
+            np.add.at(out, full, s)
+        elif reduce == "multiply":
+            np.multiply.at(out, full, s)
+        ctx.save_for_backward(idx)
+        ctx.dim = dim
+        ctx.src_shape = src.shape if hasattr(src, "shape") else None
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gx = gs = None
+        if need[0]:
+            if isinstance(g, Tensor):
+                from .creation import zeros
+                gx = Scatter.apply(g, ctx.dim, idx, zeros(*idx.shape, dtype=g.dtype, device=g.device), None)
+            else:
+                gx = g.copy()
+                gx[_full_index(idx, ctx.dim)] = 0
+        if need[3]:
+            gs = _gather_pad(g, ctx.dim, idx, ctx.src_shape)
+        return gx, None, None, gs, None
+
+
+def _gather_pad(g, dim, idx, src_shape):
+    if isinstance(g, Tensor):
+        r = gather(g, dim, idx if isinstance(idx, Tensor) else _wrap(idx))
+        if tuple(r.shape) != tuple(src_shape):
+            from ..nn.functional import pad
+            p = []
+            for k in reversed(range(len(src_shape))):
+                p += [0, src_shape[k] - r.shape[k]]
+            r = pad(r, p)
+        return r
+    xp = namespace_of(g)
+    r = xp.take_along_axis(g, idx, axis=dim)
+    if r.shape != tuple(src_shape):
+        z = xp.zeros(src_shape, g.dtype)
+        z[tuple(slice(0, n) for n in r.shape)] = r
+        r = z
+    return r
+
+
+class ScatterAdd(Function):
+    raw = True
+    node_name = "ScatterAddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, idx, src):
+        ctx.save_for_backward(idx)
+        ctx.dim = dim
+        ctx.src_shape = src.shape
+        return _scatter_add_np(x.copy(), dim, idx, src)
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gs = _gather_pad(g, ctx.dim, idx, ctx.src_shape) if need[3] else None
+        return (g if need[0] else None), None, None, gs
+
+
+def _scatter_checks(input, dim, index, name):
+    idx = _check_index(index, name)
+    d = _wrap_dim(dim, input._data.ndim)
+    _bounds(idx, input._data.shape[d], name, d)
+    return d, idx
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None) -> Tensor:
+    if src is None:
+        src = value
+    d, idx = _scatter_checks(input, dim, index, "scatter")
+    if isinstance(src, Tensor):
+        if src._data.dtype != input._data.dtype:
+            src = src.to(input.dtype)
+        return Scatter.apply(input, d, _wrap(idx), src, reduce)
+    return Scatter.apply(input, d, _wrap(idx), src, reduce)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    d, idx = _scatter_checks(input, dim, index, "scatter_add")
+    return ScatterAdd.apply(input, d, _wrap(idx), src)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    d, idx = _scatter_checks(input, dim, index, "scatter_reduce")
+    xp = namespace_of(input._data)
+    out = input._data.copy()
+    full = _full_index(idx, d)
+    ufunc = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}.get(reduce)
+    if reduce == "mean":
+        cnt = xp.ones_like(out) if include_self else xp.zeros_like(out)
+        if not include_self:
+            out[full] = 0
+        np.add.at(out, full, src._data)
+        np.add.at(cnt, full, 1)
+        return _wrap((out / xp.maximum(cnt, 1)).astype(out.dtype))
+    if ufunc is None:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if not include_self:
+        out[full] = {"sum": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
+    ufunc.at(out, full, src._data)
+    return _wrap(out)
+
+
+class IndexSelect(Function):
+    raw = True
+    node_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, idx):
+        ctx.shape, ctx.dim = x.shape, dim
+        ctx.save_for_backward(idx)
+        return namespace_of(x).take(x, idx, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        if isinstance(g, Tensor):
+            from .creation import zeros
+            return index_add(zeros(*ctx.shape, dtype=g.dtype, device=g.device), ctx.dim, idx, g), None, None
+        xp = namespace_of(g)
+        z = xp.zeros(ctx.shape, g.dtype)
+        full = (slice(None),) * ctx.dim + (idx,)
+        if xp is np:
+            np.add.at(z, full, g)
+        else:
+            _cupy_add_at(xp, z, full, g)
+        return z, None, None
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    idx = _check_index(index, "index_select")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = _wrap_dim(dim, input._data.ndim) if input._data.ndim else 0
+    n = input._data.shape[d] if input._data.ndim else 1
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
+        raise IndexError("index out of range in self")
+    return IndexSelect.apply(input, d, _wrap(idx.reshape(-1)))
+
+
+class IndexAdd(Function):
+    raw = True
+    node_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, idx, src, alpha):
+        out = x.copy()
+        full = (slice(None),) * dim + (idx,)
+        s = src * alpha if alpha != 1 else src
+        xp = namespace_of(x)
+        if xp is np:
+            np.add.at(out, full, s.astype(out.dtype, copy=False))
+        else:
+            _cupy_add_at(xp, out, full, s)
+        ctx.save_for_backward(idx)
+        ctx.dim, ctx.alpha = dim, alpha
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gs = None
+        if need[3]:
+            gs = index_select(g, ctx.dim, idx) if isinstance(g, Tensor) else namespace_of(g).take(g, idx, axis=ctx.dim)
+            if ctx.alpha != 1:
+                gs = gs * ctx.alpha
+        return (g if need[0] else None), None, None, gs, None
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """``out[..., index[i], ...] += alpha * source[..., i, ...]``; repeated indices accumulate."""
+    idx = _check_index(index, "index_add")
+    d = _wrap_dim(dim, input._data.ndim)
+    return IndexAdd.apply(input, d, _wrap(idx), source, alpha)
+
+
+def index_copy(input, dim, index, source):
+    d = _wrap_dim(dim, input._data.ndim)
+    idx = (slice(None),) * d + (_check_index(index, "index_copy"),)
+    return IndexPut.apply(input, idx, source, False)
+
+
+def index_fill(input, dim, index, value):
+    d = _wrap_dim(dim, input._data.ndim)
+    idx = (slice(None),) * d + (_check_index(index, "index_fill"),)
+    return IndexPut.apply(input, idx, value, False)
+
+
+class MaskedFill(Function):
+    raw = True
+    node_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        xp = namespace_of(x)
+        ctx.save_for_backward(mask)
+        ctx.vshape = value.shape if hasattr(value, "shape") else None
+        return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        gx = B.where(mask, 0 * g, g) if ctx.needs_input_grad[0] else None
+        gv = None
+        if ctx.vshape is not None and ctx.needs_input_grad[2]:
+            gv = B.where(mask, g, 0 * g).sum()
+        return gx, None, gv
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}")
+    try:
+        np.broadcast_shapes(mask._data.shape, input._data.shape)
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({input._data.shape[-1]}) must match the size of tensor b "
+                           f"({mask._data.shape[-1]}) at non-singleton dimension") from None
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        if input._data.dtype.kind in "iub" and value._data.dtype.kind == "f":
+            pass
+    out = MaskedFill.apply(input, mask, value)
+    if tuple(out.shape) != tuple(input.shape):
+        raise RuntimeError("masked_fill: mask broadcast beyond the input's shape")
+    return out
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+    return getitem(input.expand(shape), mask.expand(shape))
+
+
+def masked_scatter(input, mask, source):
+    out = input._data.copy()
+    m = np.broadcast_to(mask._data, out.shape)
+    out[m] = source._data.reshape(-1)[: int(m.sum())]
+    return _wrap(out)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    xp = namespace_of(input._data)
+    nz = xp.nonzero(input._data if input._data.ndim else input._data.reshape(1))
+    if as_tuple:
+        return tuple(_wrap(a.astype(np.int64)) for a in nz)
+    return _wrap(xp.stack(nz, axis=1).astype(np.int64) if nz else xp.zeros((0, 0), np.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+class Take(Function):
+    raw = True
+    node_name = "TakeBackward0"
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.shape = x.shape
+        ctx.save_for_backward(idx)
+        return x.reshape(-1)[idx]
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        if isinstance(g, Tensor):
+            from .creation import zeros
+            z = zeros(int(np.prod(ctx.shape)), dtype=g.dtype, device=g.device)
+            return IndexPut.apply(z, (idx._data,), g, True).reshape(ctx.shape), None
+        xp = namespace_of(g)
+        z = xp.zeros(int(np.prod(ctx.shape)), g.dtype)
+        np.add.at(z, idx, g)
+        return z.reshape(ctx.shape), None
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    idx = _check_index(index, "take")
+    n = input._data.size
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
+        raise IndexError(f"out of range: tried to access index {int(idx.max())} on a tensor of {n} elements.")
+    return Take.apply(input, _wrap(idx))
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return take(input, indices)
+    return gather(input, dim, indices.expand(*[input.shape[k] if k == _wrap_dim(dim, input.dim()) else s
+                                              for k, s in enumerate(indices.shape)]))

@@ -488,6 +488,13 @@ def _wrap_dim(dim, ndim):
     return dim + ndim if dim < 0 else dim
 
 
+from .autograd import function as _function  # noqa: E402
+from .autograd import engine as _engine  # noqa: E402
+
+_function._bind_tensor(Tensor, _wrap)
+_engine._bind_tensor(Tensor, _wrap)
+
+
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 

@@ -11,9 +11,15 @@ from .function import AccumulateGrad
 from .grad_mode import state
 
 
-def _xp(a):
-    from ..backends import namespace_of
-    return namespace_of(a)
+from ..backends import namespace_of as _xp
+
+Tensor = None  # bound by ember._tensor (importing it here would be circular)
+_wrap = None
+
+
+def _bind_tensor(tensor_cls, wrap):
+    global Tensor, _wrap
+    Tensor, _wrap = tensor_cls, wrap
 
 
 def _collect(roots):
@@ -60,7 +66,6 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     ``inputs``: only these tensors receive gradient; with ``capture=True`` their gradients are
     returned instead of accumulated (``autograd.grad``).
     """
-    from .._tensor import Tensor, _wrap
     prev_mode = state.enabled
     state.enabled = bool(create_graph)
     trace = state.trace
@@ -103,30 +108,18 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
         heap = [(-n._seq, id(n), n) for n in root_nodes if deps.get(n, 0) == 0]
         heapq.heapify(heap)
+        pop, push = heapq.heappop, heapq.heappush
         while heap:
-            _, _, node = heapq.heappop(heap)
+            node = pop(heap)[2]
             grads = buffers.pop(node, None)
-            if grads is None:
-                grads = [None] * node._n_out
-            run = need is None or node in need
-            if run and all(g is None for g in grads):
-                run = False  # nothing flowed into this node: it sends nothing on
-                if type(node) is AccumulateGrad:
-                    pass
-            if run:
-                # Tensor hooks (register_hook / retain_grad) see the gradient of each output.
+            out_grads = None
+            if grads is not None and (need is None or node in need) and (
+                    grads[0] is not None or any(g is not None for g in grads)):
+                run = True
                 th = node._tensor_pre_hooks
                 if th:
-                    for nr, hooks in th.items():
-                        g = grads[nr]
-                        if g is None:
-                            continue
-                        for h in list(hooks.values()):
-                            gt = g if isinstance(g, Tensor) else _wrap(g)
-                            r = h(gt)
-                            if r is not None:
-                                g = r if create_graph else r._data
-                        grads[nr] = g
+                    # Tensor hooks (register_hook / retain_grad) see the gradient of each output.
+                    _run_tensor_hooks(th, grads, create_graph)
                 if targets is not None and node in targets:
                     for nr, i in targets[node]:
                         g = grads[nr] if nr < len(grads) else None
@@ -138,42 +131,46 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     if inputs is None or (not capture and node in targets):
                         _accumulate(node, grads[0], create_graph, stored, trace)
                     run = False
-            if run:
-                if node._pre_hooks:
-                    for h in list(node._pre_hooks.values()):
-                        r = h(tuple(_as_tensor(g) for g in grads))
-                        if r is not None:
-                            grads = [_unwrap(g, create_graph) for g in r]
-                out_grads = _call_backward(node, grads, create_graph, trace)
-                if node._post_hooks:
-                    for h in list(node._post_hooks.values()):
-                        r = h(tuple(_as_tensor(g) for g in out_grads), tuple(_as_tensor(g) for g in grads))
-                        if r is not None:
-                            out_grads = [_unwrap(g, create_graph) for g in r]
-                if not retain_graph and node._saved is not None:
-                    node._saved = None
-                    node._freed = True
-                    if trace is not None:
-                        trace.on_free(node)
-            else:
-                out_grads = None
-            for k, (nxt, nr) in enumerate(node.next_functions):
+                if run:
+                    if node._pre_hooks:
+                        for h in list(node._pre_hooks.values()):
+                            r = h(tuple(_as_tensor(g) for g in grads))
+                            if r is not None:
+                                grads = [_unwrap(g, create_graph) for g in r]
+                    out_grads = _call_backward(node, grads, create_graph, trace)
+                    if node._post_hooks:
+                        for h in list(node._post_hooks.values()):
+                            r = h(tuple(_as_tensor(g) for g in out_grads), tuple(_as_tensor(g) for g in grads))
+                            if r is not None:
+                                out_grads = [_unwrap(g, create_graph) for g in r]
+                    if not retain_graph and node._saved is not None:
+                        node._saved = None
+                        node._freed = True
+                        if trace is not None:
+                            trace.on_free(node)
+            if out_grads is None:
+                for nxt, nr in node.next_functions:
+                    if nxt is not None:
+                        d = deps[nxt] - 1
+                        deps[nxt] = d
+                        if d == 0:
+                            push(heap, (-nxt._seq, id(nxt), nxt))
+                continue
+            for (nxt, nr), g in zip(node.next_functions, out_grads):
                 if nxt is None:
                     continue
-                if out_grads is not None:
-                    g = out_grads[k] if k < len(out_grads) else None
-                    if g is not None:
-                        buf = buffers.get(nxt)
-                        if buf is None:
-                            buf = buffers[nxt] = [None] * nxt._n_out
-                        if buf[nr] is None:
-                            buf[nr] = g
-                        else:
-                            buf[nr] = buf[nr] + g
+                if g is not None:
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * nxt._n_out
+                    if buf[nr] is None:
+                        buf[nr] = g
+                    else:
+                        buf[nr] = buf[nr] + g
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:
-                    heapq.heappush(heap, (-nxt._seq, id(nxt), nxt))
+                    push(heap, (-nxt._seq, id(nxt), nxt))
         if capture:
             out = []
             for i, g in enumerate(captured):
@@ -188,6 +185,18 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         return None
     finally:
         state.enabled = prev_mode
+
+
+def _run_tensor_hooks(th, grads, create_graph):
+    for nr, hooks in th.items():
+        g = grads[nr]
+        if g is None:
+            continue
+        for h in list(hooks.values()):
+            r = h(g if isinstance(g, Tensor) else _wrap(g))
+            if r is not None:
+                g = r if create_graph else r._data
+        grads[nr] = g
 
 
 def _needed_beyond(node, targets, need):
@@ -209,67 +218,71 @@ def _needed_beyond(node, targets, need):
 
 
 def _as_tensor(g):
-    from .._tensor import Tensor, _wrap
     if g is None or isinstance(g, Tensor):
         return g
     return _wrap(g)
 
 
 def _unwrap(g, create_graph):
-    from .._tensor import Tensor
     if g is None or create_graph or not isinstance(g, Tensor):
         return g
     return g._data
 
 
 def _call_backward(node, grads, create_graph, trace):
-    from .._tensor import Tensor, _wrap
     fn = node._fn
-    if len(grads) > 1 and any(g is None for g in grads) and (fn.raw or node.materialize_grads):
+    raw = fn.raw
+    if len(grads) > 1 and (raw or node.materialize_grads) and any(g is None for g in grads):
         grads = _fill_missing(node, grads, create_graph)
-    node._graph_mode = create_graph
-    if fn.raw:
-        args = grads
-    else:
-        args = [g if (g is None or isinstance(g, Tensor)) else _wrap(g) for g in grads]
+    if create_graph:
+        node._graph_mode = True
+    elif node._graph_mode:
+        node._graph_mode = False
+    if not raw:
+        grads = [g if (g is None or isinstance(g, Tensor)) else _wrap(g) for g in grads]
     if trace is not None:
-        trace.on_node_start(node, args)
-    result = fn.backward(node, *args)
+        trace.on_node_start(node, grads)
+    result = fn.backward(node, *grads)
     if type(result) is not tuple:
         result = (result,)
     n_in = len(node.next_functions)
-    if len(result) < n_in:
-        if fn.raw:
-            result = result + (None,) * (n_in - len(result))
-        else:
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {n_in}, got {len(result)})")
-    elif len(result) > n_in:
-        extra = result[n_in:]
-        if any(e is not None for e in extra):
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {n_in}, got {len(result)})")
-        result = result[:n_in]
+    if len(result) != n_in:
+        result = _fix_arity(node, result, n_in, raw)
     if not create_graph:
-        result = tuple(r._data if isinstance(r, Tensor) else r for r in result)
+        if not raw:
+            result = tuple([r._data if isinstance(r, Tensor) else r for r in result])
     else:
-        result = tuple(r if (r is None or isinstance(r, Tensor)) else _wrap(r) for r in result)
+        result = tuple([r if (r is None or isinstance(r, Tensor)) else _wrap(r) for r in result])
     if state.anomaly and state.anomaly_check_nan:
-        for i, r in enumerate(result):
-            if r is None:
-                continue
-            a = r._data if isinstance(r, Tensor) else r
-            xp = _xp(a)
-            if a.dtype.kind in "fc" and bool(xp.isnan(a).any()):
-                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+        _check_nan(node, result)
     if trace is not None:
         trace.on_node_end(node, result)
     return result
 
 
+def _fix_arity(node, result, n_in, raw):
+    if len(result) < n_in:
+        if raw:
+            return result + (None,) * (n_in - len(result))
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {n_in}, got {len(result)})")
+    if any(e is not None for e in result[n_in:]):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {n_in}, got {len(result)})")
+    return result[:n_in]
+
+
+def _check_nan(node, result):
+    for i, r in enumerate(result):
+        if r is None:
+            continue
+        a = r._data if isinstance(r, Tensor) else r
+        if a.dtype.kind in "fc" and bool(_xp(a).isnan(a).any()):
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+
+
 def _fill_missing(node, grads, create_graph):
     """Outputs that received no gradient get zeros (multi-output ops such as split, unbind)."""
-    from .._tensor import _wrap
     meta = node.__dict__.get("_out_shapes")
     if meta is None:
         return grads
@@ -284,7 +297,6 @@ def _fill_missing(node, grads, create_graph):
 
 def _accumulate(node, g, create_graph, stored, trace):
     """Add ``g`` into the leaf's ``.grad`` (after the leaf's own hooks)."""
-    from .._tensor import Tensor, _wrap
     var = node.variable
     if g is None:
         return

@@ -17,17 +17,27 @@ from __future__ import annotations
 
 from .grad_mode import state
 
-_seq = [0]
+import itertools
+
+_next_seq = itertools.count(1).__next__
 
 
 class Node:
     """A node of the backward graph (``tensor.grad_fn``)."""
 
-    __slots__ = ("next_functions", "_saved", "_saved_versions", "_freed", "needs_input_grad",
-                 "_seq", "_tensor_pre_hooks", "_retain", "_pre_hooks", "_post_hooks",
-                 "_graph_mode", "_n_out", "_out_meta", "_non_diff", "to_save", "metadata",
-                 "materialize_grads", "_outputs_saved", "__dict__", "__weakref__")
+    __slots__ = ("next_functions", "_saved", "_saved_versions", "needs_input_grad", "_seq", "_n_out",
+                 "to_save", "__dict__", "__weakref__")
 
+    # Rarely-set fields live as class defaults (an instance sets them in its __dict__ only when used):
+    # building a node must cost as little as possible.
+    _freed = False
+    _tensor_pre_hooks = None
+    _pre_hooks = None
+    _post_hooks = None
+    _graph_mode = False
+    _non_diff = None
+    materialize_grads = True
+    metadata = None
     _fn = None  # the Function class whose backward this node runs
 
     def name(self) -> str:
@@ -61,9 +71,22 @@ class Node:
                     "you need to backward through the graph a second time or if you need to access saved "
                     "tensors after calling backward.")
             return ()
-        from .._tensor import Tensor, _wrap
         versions = self._saved_versions
-        as_tensor = self._graph_mode or not self._fn.raw
+        if not self._graph_mode and self._fn.raw:
+            # fast path: a primitive's backward on arrays
+            out = []
+            for s, v in zip(saved, versions):
+                if type(s) is tuple:
+                    if s[2][0] != v:
+                        _raise_modified(self, s[0], s[2][0], v)
+                    out.append(s[0])
+                elif isinstance(s, Tensor):
+                    if s._vc[0] != v:
+                        _raise_modified(self, s._data, s._vc[0], v)
+                    out.append(s._data)
+                else:
+                    out.append(s)
+            return out
         out = []
         for i, s in enumerate(saved):
             if s is None:
@@ -73,21 +96,18 @@ class Node:
                 arr, nr, vc = s
                 if vc[0] != versions[i]:
                     _raise_modified(self, arr, vc[0], versions[i])
-                if as_tensor:
-                    t = _wrap(arr)
-                    t._vc = vc
-                    if self._fn is not None and (self._non_diff is None or nr not in self._non_diff_idx()):
-                        t.grad_fn = self
-                        t._output_nr = nr
-                        t.requires_grad = True
-                    out.append(t)
-                else:
-                    out.append(arr)
+                t = _wrap(arr)
+                t._vc = vc
+                if nr not in self._non_diff_idx():
+                    t.grad_fn = self
+                    t._output_nr = nr
+                    t.requires_grad = True
+                out.append(t)
             elif isinstance(s, Tensor):
                 if s._vc[0] != versions[i]:
                     _raise_modified(self, s._data, s._vc[0], versions[i])
-                out.append(s if as_tensor else s._data)
-            elif as_tensor and not isinstance(s, (int, float, complex, bool)):
+                out.append(s)
+            elif not isinstance(s, (int, float, complex, bool)):
                 out.append(_wrap(s))  # a constant array computed in forward
             else:
                 out.append(s)
@@ -142,10 +162,6 @@ class AccumulateGrad(Node):
         self.next_functions = ()
         self._seq = -1
         self._saved = None
-        self._freed = False
-        self._tensor_pre_hooks = None
-        self._pre_hooks = None
-        self._post_hooks = None
         self._n_out = 1
 
 
@@ -201,46 +217,46 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor, _wrap
-        raw = cls.raw
-        track = False
         if state.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
-                    track = True
-                    break
-        if not track:
-            if raw:
-                out = cls.forward(_NULL, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
-                if type(out) is tuple:
-                    return tuple(_wrap(o) for o in out)
-                return _wrap(out)
-            ctx = _UserCtx()
-            ctx.needs_input_grad = tuple(False for _ in args)
-            prev = state.enabled
-            state.enabled = False
-            try:
-                out = cls.forward(ctx, *args, **kwargs)
-            finally:
-                state.enabled = prev
-            return out
+                    return cls._record(args, kwargs)
+        if cls.raw:
+            out = cls.forward(_NULL, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
+            if type(out) is tuple:
+                return tuple([_wrap(o) for o in out])
+            return _wrap(out)
+        ctx = _UserCtx()
+        ctx.needs_input_grad = (False,) * len(args)
+        prev = state.enabled
+        state.enabled = False
+        try:
+            return cls.forward(ctx, *args, **kwargs)
+        finally:
+            state.enabled = prev
 
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+    @classmethod
+    def _record(cls, args, kwargs):
+        """Run forward and record a node: the graph-building path."""
+        raw = cls.raw
         node = cls._node_cls()
-        node.needs_input_grad = needs
-        node.to_save = ()
-        node._non_diff = None
-        node._freed = False
-        node._tensor_pre_hooks = None
-        node._pre_hooks = None
-        node._post_hooks = None
-        node._graph_mode = False
-        node.materialize_grads = True
-        _seq[0] += 1
-        node._seq = _seq[0]
-        node.next_functions = tuple(
-            (a.grad_fn or a._accumulator(), a._output_nr if a.grad_fn is not None else 0) if n else (None, 0)
-            for a, n in zip(args, needs))
+        needs = []
+        edges = []
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                fn = a.grad_fn
+                if fn is None:
+                    edges.append((a._accum or a._accumulator(), 0))
+                else:
+                    edges.append((fn, a._output_nr))
+                needs.append(True)
+            else:
+                edges.append(_NO_EDGE)
+                needs.append(False)
+        node.needs_input_grad = tuple(needs)
+        node.next_functions = tuple(edges)
+        node.to_save = None
+        node._seq = _next_seq()
         if raw:
             arrays = [a._data if isinstance(a, Tensor) else a for a in args]
             out = cls.forward(node, *arrays, **kwargs)
@@ -252,62 +268,44 @@ class Function(metaclass=FunctionMeta):
                 out = cls.forward(node, *args, **kwargs)
             finally:
                 state.enabled = prev
-        multi = type(out) is tuple
-        outs = out if multi else (out,)
-        node._n_out = len(outs)
-        non_diff = node._non_diff
-        results = []
-        for i, o in enumerate(outs):
-            if raw:
-                t = _wrap(o)
-            elif isinstance(o, Tensor):
-                if o.grad_fn is not None or o.requires_grad or any(o is a for a in args):
-                    # forward returned an input or a view of one: give the output its own identity
-                    t = _wrap(o._data)
-                    t._vc = o._vc
+        if raw and type(out) is not tuple:
+            # the common case: one array out
+            t = _wrap(out)
+            t.requires_grad = True
+            t.grad_fn = node
+            node._n_out = 1
+            outs = (out,)
+            results = [t]
+            multi = False
+        else:
+            multi = type(out) is tuple
+            outs = out if multi else (out,)
+            node._n_out = len(outs)
+            non_diff = node._non_diff
+            results = []
+            for i, o in enumerate(outs):
+                if raw:
+                    t = _wrap(o)
+                elif isinstance(o, Tensor):
+                    if o.grad_fn is not None or o.requires_grad or any(o is a for a in args):
+                        # forward returned an input or a view of one: give the output its own identity
+                        t = _wrap(o._data)
+                        t._vc = o._vc
+                    else:
+                        t = o
                 else:
-                    t = o
-            else:
-                results.append(o)
-                continue
-            if non_diff is not None and any(o is nd for nd in non_diff):
-                node.__dict__.setdefault("_non_diff_idx_set", set()).add(i)
-            else:
-                t.requires_grad = True
-                t.grad_fn = node
-                t._output_nr = i
-            results.append(t)
-        # Resolve what forward saved: inputs are kept as Tensors (their versions are checked),
-        # outputs as (array, output_nr, version counter) so that no reference cycle forms.
+                    results.append(o)
+                    continue
+                if non_diff is not None and any(o is nd for nd in non_diff):
+                    node.__dict__.setdefault("_non_diff_idx_set", set()).add(i)
+                else:
+                    t.requires_grad = True
+                    t.grad_fn = node
+                    t._output_nr = i
+                results.append(t)
         to_save = node.to_save
         if to_save:
-            saved, versions = [], []
-            for v in to_save:
-                ver = 0
-                if v is None:
-                    s = None
-                else:
-                    s = v
-                    for a, arr in zip(args, arrays):
-                        if v is arr and isinstance(a, Tensor):
-                            s = a
-                            ver = a._vc[0]
-                            break
-                    else:
-                        for i, o in enumerate(outs):
-                            if v is o:
-                                t = results[i]
-                                s = (t._data, i, t._vc)
-                                ver = t._vc[0]
-                                break
-                        else:
-                            if isinstance(v, Tensor):
-                                s = v._data
-                node_saved = s
-                saved.append(node_saved)
-                versions.append(ver)
-            node._saved = tuple(saved)
-            node._saved_versions = versions
+            node._saved, node._saved_versions = _resolve_saved(to_save, args, arrays, outs, results)
         else:
             node._saved = None
         node.to_save = None
@@ -318,6 +316,47 @@ class Function(metaclass=FunctionMeta):
         if state.trace is not None:
             state.trace.on_forward(node, args, results)
         return tuple(results) if multi else results[0]
+
+
+_NO_EDGE = (None, 0)
+
+
+def _resolve_saved(to_save, args, arrays, outs, results):
+    """What forward saved: inputs are kept as Tensors (their versions are checked at backward),
+    outputs as (array, output_nr, version counter) so that no reference cycle forms."""
+    saved, versions = [], []
+    for v in to_save:
+        ver = 0
+        s = v
+        if v is not None:
+            for a, arr in zip(args, arrays):
+                if v is arr and isinstance(a, Tensor):
+                    s = a
+                    ver = a._vc[0]
+                    break
+            else:
+                for i, o in enumerate(outs):
+                    if v is o:
+                        t = results[i]
+                        s = (t._data, i, t._vc)
+                        ver = t._vc[0]
+                        break
+                else:
+                    if isinstance(v, Tensor):
+                        s = v._data
+        saved.append(s)
+        versions.append(ver)
+    return tuple(saved), versions
+
+
+def _bind_tensor(tensor_cls, wrap):
+    """Called once by ``ember._tensor`` (importing it here would be circular)."""
+    global Tensor, _wrap
+    Tensor, _wrap = tensor_cls, wrap
+
+
+Tensor = None
+_wrap = None
 
 
 class _UserCtx:

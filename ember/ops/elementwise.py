@@ -269,8 +269,11 @@ class RPow(Function):
 
 
 def _binop(fn, a, b):
-    if type(b) is Tensor and type(a) is Tensor and a._data.dtype is b._data.dtype:
-        return fn.apply(a, b)
+    if isinstance(b, Tensor):
+        if isinstance(a, Tensor) and a._data.dtype is b._data.dtype:
+            return fn.apply(a, b)
+    elif type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind == "f":
+        return fn.apply(a, b)  # float tensor op Python float: NumPy keeps the tensor's dtype
     a, b = _promote(a, b)
     return fn.apply(a, b)
 

@@ -38,64 +38,64 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 class _Formatter:
+    """Decides one width and one notation for every element of the (summarised) tensor.
+
+    PyTorch's rules: integer and bool tensors print ``str(value)``; floating tensors look only at
+    their finite non-zero values: all integral -> ``1.`` style (scientific when max/min > 1000 or
+    max > 1e8), otherwise fixed ``precision`` digits (scientific when max/min > 1000, max > 1e8 or
+    min < 1e-4). nan/inf/0 never widen a column.
+    """
+
     def __init__(self, values: np.ndarray):
         self.floating = values.dtype.kind == "f"
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1
-        if values.size == 0:
-            return
-        if values.dtype.kind == "b":
-            self.max_width = max(len(str(bool(v))) for v in values.reshape(-1))
-            return
+        flat = values.reshape(-1)
         if not self.floating:
-            self.max_width = max(len(str(v)) for v in values.reshape(-1).tolist())
+            if flat.size:
+                self.max_width = max(1, max(len(str(v)) for v in flat.tolist()))
             return
-        v = values.astype(np.float64).reshape(-1)
-        finite = v[np.isfinite(v)]
-        nonzero = np.abs(finite[finite != 0])
-        if finite.size == 0:
-            self.max_width = max(len(_special(x)) for x in v)
-            return
-        self.int_mode = bool(np.all(np.ceil(finite) == finite))
-        if self.int_mode:
-            if nonzero.size and nonzero.max() > 1e8:
+        v = flat.astype(np.float64)
+        nz = v[np.isfinite(v) & (v != 0)]
+        if nz.size:
+            p = PRINT_OPTS.precision
+            a = np.abs(nz)
+            mx, mn = a.max(), a.min()
+            vals = nz.tolist()
+            self.int_mode = bool(np.all(np.ceil(nz) == nz))
+            wide = mx / mn > 1000.0 or mx > 1.0e8
+            if self.int_mode:
+                if wide:
+                    self.sci_mode = True
+                    self.max_width = max(len(f"{x:.{p}e}") for x in vals)
+                else:
+                    self.max_width = max(len(f"{x:.0f}") for x in vals) + 1
+            elif wide or mn < 1.0e-4:
                 self.sci_mode = True
-                self.int_mode = False
-        elif nonzero.size:
-            mx, mn = nonzero.max(), nonzero.min()
-            if mx / mn > 1000.0 or mx > 1e8 or mn < 1e-4:
-                self.sci_mode = True
+                self.max_width = max(len(f"{x:.{p}e}") for x in vals)
+            else:
+                self.max_width = max(len(f"{x:.{p}f}") for x in vals)
         if PRINT_OPTS.sci_mode is not None:
             self.sci_mode = PRINT_OPTS.sci_mode
-            if self.sci_mode:
-                self.int_mode = False
-        self.max_width = max(len(self._fmt(x)) for x in v)
 
-    def _fmt(self, x):
-        if not math.isfinite(x):
-            return _special(x)
-        p = PRINT_OPTS.precision
-        if self.int_mode:
-            return f"{x:.0f}."
-        if self.sci_mode:
-            return f"{x:.{p}e}"
-        return f"{x:.{p}f}"
+    def width(self) -> int:
+        return self.max_width
 
     def format(self, x) -> str:
         if self.floating:
-            s = self._fmt(float(x))
-        elif isinstance(x, (bool, np.bool_)):
-            s = str(bool(x))
+            p = PRINT_OPTS.precision
+            if self.sci_mode:
+                s = f"{x:{self.max_width}.{p}e}"
+            elif self.int_mode:
+                s = f"{x:.0f}"
+                if math.isfinite(x):
+                    s += "."
+            else:
+                s = f"{x:.{p}f}"
         else:
             s = str(x)
         return " " * (self.max_width - len(s)) + s
-
-
-def _special(x):
-    if math.isnan(x):
-        return "nan"
-    return "inf" if x > 0 else "-inf"
 
 
 def _summarize(a: np.ndarray, edge: int) -> np.ndarray:
@@ -107,16 +107,19 @@ def _summarize(a: np.ndarray, edge: int) -> np.ndarray:
 
 
 def _fmt_rows(a, fmt, indent, summarize):
+    """Nested brackets; ``fmt`` is one formatter, or a (real, imag) pair for complex tensors."""
     edge = PRINT_OPTS.edgeitems
     if a.ndim == 0:
-        return fmt.format(a.item())
+        return _fmt_value(a.item(), fmt)
     if a.ndim == 1:
         items = a.tolist()
         if summarize and len(items) > 2 * edge:
-            parts = [fmt.format(x) for x in items[:edge]] + ["..."] + [fmt.format(x) for x in items[-edge:]]
+            parts = ([_fmt_value(x, fmt) for x in items[:edge]] + [" ..."] +
+                     [_fmt_value(x, fmt) for x in items[-edge:]])
         else:
-            parts = [fmt.format(x) for x in items]
-        per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / (fmt.max_width + 2)))
+            parts = [_fmt_value(x, fmt) for x in items]
+        width = fmt[0].width() + fmt[1].width() + 3 if type(fmt) is tuple else fmt.width() + 2
+        per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / width))
         lines = [", ".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     n = a.shape[0]
@@ -129,40 +132,68 @@ def _fmt_rows(a, fmt, indent, summarize):
     return "[" + sep.join(rows) + "]"
 
 
+def _fmt_value(x, fmt) -> str:
+    if type(fmt) is not tuple:
+        return fmt.format(x)
+    re_s = fmt[0].format(x.real)
+    im_s = (fmt[1].format(x.imag) + "j").lstrip()
+    return re_s + im_s if im_s[0] in "+-" else re_s + "+" + im_s
+
+
 def array_str(a: np.ndarray, indent: int) -> str:
+    """The bracketed body of a tensor's repr (``[[1., 2.], ...]``)."""
     summarize = a.size > PRINT_OPTS.threshold
+    if a.dtype == np.float16:
+        a = a.astype(np.float32)
     shown = _summarize(a, PRINT_OPTS.edgeitems) if summarize else a
-    fmt = _Formatter(shown)
+    if a.dtype.kind == "c":
+        fmt = (_Formatter(shown.real), _Formatter(shown.imag))
+    else:
+        fmt = _Formatter(shown)
     return _fmt_rows(a, fmt, indent, summarize)
 
 
+def _default_complex():
+    return D.complex128 if D.get_default_dtype() is D.float64 else D.complex64
+
+
 def tensor_repr(t, prefix: str = "tensor(", extra_suffixes=()) -> str:
+    """PyTorch's ``repr``: body, then ``device=``, ``size=``, ``dtype=``, ``grad_fn=``/``requires_grad=``."""
     a = t._cpu_array()
     indent = len(prefix)
     suffixes = []
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
     dt = t.dtype
-    if a.size == 0 and a.ndim != 1 or (a.size == 0 and a.shape != (0,)):
-        body = "[]"
-        suffixes.append(f"size={tuple(a.shape)}")
-    elif a.size == 0:
+    if a.size == 0:
+        # Nothing to infer the dtype from: anything but the default float dtype is named.
+        if a.ndim != 1:
+            suffixes.append(f"size={tuple(a.shape)}")
+        if dt is not D.get_default_dtype():
+            suffixes.append(f"dtype={dt!r}")
         body = "[]"
     else:
+        if dt not in (D.get_default_dtype(), _default_complex(), D.int64, D.bool_):
+            suffixes.append(f"dtype={dt!r}")
         body = array_str(a, indent)
-    if not (dt is D.get_default_dtype() or dt is D.int64 or dt is D.bool_ or
-            (dt is D.complex64 and D.get_default_dtype() is D.float32)):
-        suffixes.append(f"dtype={dt!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     suffixes.extend(extra_suffixes)
-    s = prefix + body
+    return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def _add_suffixes(s: str, suffixes, indent: int) -> str:
+    # PyTorch counts the last line as 2 characters longer than it is; keep its wrapping points.
+    parts = [s]
+    last = len(s) - s.rfind("\n") + 1
     for suf in suffixes:
-        last = s.rsplit("\n", 1)[-1]
-        if len(last) + len(suf) + 2 > PRINT_OPTS.linewidth:
-            s += ",\n" + " " * indent + suf
+        if last + len(suf) + 2 > PRINT_OPTS.linewidth:
+            parts.append(",\n" + " " * indent + suf)
+            last = indent + len(suf)
         else:
-            s += ", " + suf
-    return s + ")"
+            parts.append(", " + suf)
+            last += len(suf) + 2
+    parts.append(")")
+    return "".join(parts)

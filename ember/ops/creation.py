@@ -171,11 +171,13 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     if dtype is None:
         dtype = D.result_type(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return _make(lambda xp, s, d: xp.full(s, fill_value, d), (tuple(size),) if not isinstance(size, int) else (size,),
+    return _make(lambda xp, s, d: xp.full(s, fill_value, d), (tuple(size),),
                  dtype, device, requires_grad)
 
 
@@ -212,7 +214,8 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
     if dtype is None:
         dtype = D.int64 if all(isinstance(v, int) for v in vals) else D.get_default_dtype()
     npd = D.to_np(dtype)
@@ -222,10 +225,32 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    Computed like PyTorch: the step is rounded to the output dtype, the first half counts up from
+    ``start`` and the second half down from ``end`` (one rounding each), so values match bit for bit.
+    """
     if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
-    arr = np.linspace(float(start), float(end), steps, dtype=np.float64).astype(_float_or(dtype))
-    return _finish(arr, device, requires_grad)
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    npd = _float_or(dtype)
+    if steps <= 1:
+        arr = np.full((steps,), start, dtype=np.float64)
+    elif npd.kind == "f":
+        # start, end and step live in the output dtype; each value is one fused multiply-add,
+        # emulated in a wider type and rounded once.
+        # (float16 may differ from PyTorch's by one unit in the last place.)
+        wide = np.longdouble if npd == np.float64 else np.float64
+        op = npd
+        lo, hi = np.asarray(start, dtype=op), np.asarray(end, dtype=op)
+        step = ((hi - lo) / np.asarray(steps - 1, dtype=op)).astype(op)
+        idx = np.arange(steps, dtype=wide)
+        lo, hi, step = lo.astype(wide), hi.astype(wide), step.astype(wide)
+        arr = np.where(idx < steps // 2, lo + step * idx, hi - step * (steps - 1 - idx)).astype(op)
+    else:
+        arr = np.linspace(float(start), float(end), steps, dtype=np.float64)
+    return _finish(arr.astype(npd), device, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
@@ -307,6 +332,8 @@ def _rng(generator):
 def _random(sample, size, generator, dtype, device, requires_grad, default=None):
     shape = _shape_args(size)
     npd = (default or D.default_float_np()) if dtype is None else D.to_np(dtype)
+    if default is None and npd.kind != "f":
+        raise NotImplementedError(f"random floating-point sampling is not implemented for {D.from_np(npd)}")
     arr = sample(_rng(generator), shape, npd)
     if not isinstance(arr, np.ndarray):
         arr = np.asarray(arr)
@@ -328,6 +355,8 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
 def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False) -> Tensor:
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high  # randint(high, size)
     if high is None:
         low, high = 0, low
     if size is None:

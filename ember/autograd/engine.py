@@ -144,10 +144,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                             if r is not None:
                                 out_grads = [_unwrap(g, create_graph) for g in r]
                     if not retain_graph and node._saved is not None:
-                        node._saved = None
-                        node._freed = True
                         if trace is not None:
                             trace.on_free(node)
+                        node._saved = None
+                        node._freed = True
             if out_grads is None:
                 for nxt, nr in node.next_functions:
                     if nxt is not None:
@@ -188,11 +188,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
 
 def _run_tensor_hooks(th, grads, create_graph):
+    trace = state.trace
     for nr, hooks in th.items():
         g = grads[nr]
         if g is None:
             continue
         for h in list(hooks.values()):
+            if trace is not None and getattr(h, "__name__", "") != "_retain":
+                trace.on_hook(h, g)
             r = h(g if isinstance(g, Tensor) else _wrap(g))
             if r is not None:
                 g = r if create_graph else r._data
@@ -303,6 +306,8 @@ def _accumulate(node, g, create_graph, stored, trace):
     hooks = var._hooks
     if hooks:
         for h in list(hooks.values()):
+            if trace is not None:
+                trace.on_hook(h, g)
             r = h(g if isinstance(g, Tensor) else _wrap(g))
             if r is not None:
                 g = r if create_graph else r._data
@@ -335,6 +340,8 @@ def _accumulate(node, g, create_graph, stored, trace):
         else:
             before._data = before._data + arr
             before._vc[0] += 1
+    if trace is not None:
+        trace.on_accumulated(var)
     post = var.__dict__.get("_post_acc_hooks") if hasattr(var, "__dict__") else None
     if post:
         for h in list(post.values()):

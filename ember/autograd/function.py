@@ -313,8 +313,6 @@ class Function(metaclass=FunctionMeta):
             from ..backends import namespace_of
             node.__dict__["_out_shapes"] = [(r._data.shape, r._data.dtype, namespace_of(r._data))
                                             if isinstance(r, Tensor) else None for r in results]
-        if state.trace is not None:
-            state.trace.on_forward(node, args, results)
         return tuple(results) if multi else results[0]
 
 

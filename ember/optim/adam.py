@@ -1,0 +1,96 @@
+"""Adam (with AMSGrad, L2 or decoupled weight decay, ``maximize``)."""
+from __future__ import annotations
+
+from ..backends import namespace_of
+from .optimizer import (Optimizer, _bump_step, _check_sparse, _decay_grad, _float, _grad_array, _lerp_,
+                        _real_view, _step_tensor, _zeros_like)
+
+__all__ = ["Adam"]
+
+
+def _check_betas(lr, betas, eps, weight_decay):
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+class Adam(Optimizer):
+    """Adam: ``m = lerp(m, g, 1 - beta1)``, ``v = beta2 * v + (1 - beta2) * g * g``,
+    ``p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)``.
+
+    ``amsgrad`` normalises by the running maximum of ``v``; ``decoupled_weight_decay`` (AdamW)
+    shrinks ``p`` by ``1 - lr * weight_decay`` instead of adding the L2 term to the gradient.
+    State: ``step`` (0-d float32), ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq``)."""
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
+        _check_betas(lr, betas, eps, weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        name = type(self).__name__
+        for group in self.param_groups:
+            lr = _float(group["lr"])
+            beta1, beta2 = (_float(b) for b in group["betas"])
+            eps = group["eps"]
+            wd = group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            decoupled = group.get("decoupled_weight_decay", False)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                _check_sparse(p, name)
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = _zeros_like(p)
+                pd = p._data
+                xp = namespace_of(pd)
+                g, owned = _grad_array(p, maximize)
+                step = _bump_step(state)
+                if wd != 0:
+                    if decoupled:
+                        xp.multiply(pd, 1 - lr * wd, out=pd)
+                    else:
+                        g = _decay_grad(xp, g, pd, wd, owned)
+                m = state["exp_avg"]._data
+                v = state["exp_avg_sq"]._data
+                if pd.dtype.kind == "c":
+                    pd, g, m, v = _real_view(pd), _real_view(g), _real_view(m), _real_view(v)
+                tmp = xp.empty_like(pd)
+                _lerp_(xp, m, g, 1 - beta1, tmp)
+                xp.multiply(v, beta2, out=v)
+                xp.multiply(g, 1 - beta2, out=tmp)
+                xp.multiply(tmp, g, out=tmp)
+                xp.add(v, tmp, out=v)
+                step_size = lr / (1 - beta1 ** step)
+                bc2_sqrt = (1 - beta2 ** step) ** 0.5
+                if amsgrad:
+                    vmax = _real_view(state["max_exp_avg_sq"]._data)
+                    xp.maximum(vmax, v, out=vmax)
+                    v = vmax
+                xp.sqrt(v, out=tmp)
+                xp.divide(tmp, bc2_sqrt, out=tmp)
+                xp.add(tmp, eps, out=tmp)
+                xp.divide(m, tmp, out=tmp)
+                xp.multiply(tmp, -step_size, out=tmp)
+                xp.add(pd, tmp, out=pd)
+                p._vc[0] += 1
+        return loss

@@ -1,0 +1,91 @@
+"""RMSprop (centered, momentum, weight decay, ``maximize``)."""
+from __future__ import annotations
+
+from ..backends import namespace_of
+from .optimizer import (Optimizer, _bump_step, _check_sparse, _decay_grad, _float, _grad_array, _lerp_,
+                        _real_view, _step_tensor, _zeros_like)
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """``v = alpha * v + (1 - alpha) * g * g``; ``avg = sqrt(v - mean_g^2 if centered else v) + eps``;
+    ``p -= lr * g / avg`` (through a momentum buffer when ``momentum > 0``).
+
+    State: ``step``, ``square_avg``, ``momentum_buffer`` (momentum > 0), ``grad_avg`` (centered)."""
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0,
+                 momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = _float(group["lr"])
+            alpha = group["alpha"]
+            eps = group["eps"]
+            wd = group["weight_decay"]
+            momentum = group["momentum"]
+            centered = group["centered"]
+            maximize = group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                _check_sparse(p, "RMSprop")
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["square_avg"] = _zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = _zeros_like(p)
+                    if centered:
+                        state["grad_avg"] = _zeros_like(p)
+                pd = p._data
+                xp = namespace_of(pd)
+                g, owned = _grad_array(p, maximize)
+                _bump_step(state)
+                if wd != 0:
+                    g = _decay_grad(xp, g, pd, wd, owned)
+                v = state["square_avg"]._data
+                if pd.dtype.kind == "c":
+                    pd, g, v = _real_view(pd), _real_view(g), _real_view(v)
+                avg = xp.multiply(g, 1 - alpha)
+                xp.multiply(avg, g, out=avg)
+                xp.multiply(v, alpha, out=v)
+                xp.add(v, avg, out=v)
+                if centered:
+                    ga = _real_view(state["grad_avg"]._data)
+                    _lerp_(xp, ga, g, 1 - alpha, avg)
+                    xp.multiply(ga, -1.0, out=avg)
+                    xp.multiply(avg, ga, out=avg)
+                    xp.add(v, avg, out=avg)
+                    xp.sqrt(avg, out=avg)
+                else:
+                    xp.sqrt(v, out=avg)
+                xp.add(avg, eps, out=avg)
+                if momentum > 0:
+                    buf = _real_view(state["momentum_buffer"]._data)
+                    xp.multiply(buf, momentum, out=buf)
+                    xp.divide(g, avg, out=avg)
+                    xp.add(buf, avg, out=buf)
+                    xp.multiply(buf, -lr, out=avg)
+                else:
+                    xp.divide(g, avg, out=avg)
+                    xp.multiply(avg, -lr, out=avg)
+                xp.add(pd, avg, out=pd)
+                p._vc[0] += 1
+        return loss

@@ -3,16 +3,21 @@ PY ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.demo-installed
 
 .PHONY: test demo bench lint setup clean
 
 $(VPY):
 	$(PY) -m venv $(VENV)
-	$(VPY) -m pip install -q --upgrade pip
+	-$(VPY) -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+$(DEMO_STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install -q -e '.[demo]'
+	touch $(DEMO_STAMP)
 
 setup: $(STAMP)
 
@@ -22,7 +27,7 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(VPY) -m pytest -q -p no:cacheprovider tests
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(VPY) -m ember.demo
 
 bench: $(STAMP)

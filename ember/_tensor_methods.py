@@ -163,6 +163,8 @@ def _fast_inplace(np_name, fn):
 
 def zero_(self):
     self._check_inplace()
+    if state.enabled and self.requires_grad:  # a graph op: no gradient reaches the old value
+        return E.inplace(self, E.Zero.apply(self, 0))
     self._data[...] = 0
     self._vc[0] += 1
     return self
@@ -174,6 +176,8 @@ def fill_(self, value):
         if state.enabled and value.requires_grad:
             return E.inplace(self, S.expand(value.to(self.dtype), tuple(self.shape)))
         value = value.item()
+    if state.enabled and self.requires_grad:  # a graph op: no gradient reaches the old value
+        return E.inplace(self, E.Fill.apply(self, value))
     self._data[...] = value
     self._vc[0] += 1
     return self
@@ -183,11 +187,14 @@ def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast, moved across devices) into this tensor; differentiable in ``src``."""
     if not isinstance(src, Tensor):
         src = C.tensor(src)
-    if state.enabled and src.requires_grad:
-        s = to(src, self.device, self.dtype)
-        if tuple(s.shape) != tuple(self.shape):
-            s = S.expand(s, tuple(self.shape))
-        return E.inplace(self, s)
+    if state.enabled and (src.requires_grad or self.requires_grad):
+        self._check_inplace()
+        s = to(src, self.device)
+        try:
+            return E.inplace(self, E.CopyFrom.apply(self, s))  # grad_fn CopyBackwards
+        except ValueError:
+            E._raise_broadcast(self, s)
+            raise
     self._check_inplace()
     arr = src._data
     if type(arr) is not type(self._data):
@@ -292,8 +299,7 @@ def _rfloordiv(self, other):
 
 
 def _rmod(self, other):
-    a, b = E._promote(other, self)
-    return E.Remainder.apply(a, b)
+    return E.remainder(other, self)
 
 
 def _rpow(self, other):

@@ -17,10 +17,35 @@ from ._bw import sum_to
 _SCALARS = (int, float, bool, complex)
 
 
-
-
 def _shape(x):
     return x.shape if hasattr(x, "shape") else ()
+
+
+def broadcast_error(sa, sb):
+    """PyTorch's RuntimeError for shapes that do not broadcast, or None when they do.
+
+    Like PyTorch, it names the right-most mismatching dimension (counted in the result's dims)."""
+    sa, sb = tuple(sa), tuple(sb)
+    n = max(len(sa), len(sb))
+    for i in range(n - 1, -1, -1):
+        ka, kb = i - (n - len(sa)), i - (n - len(sb))
+        x = sa[ka] if ka >= 0 else 1
+        y = sb[kb] if kb >= 0 else 1
+        if x != y and x != 1 and y != 1:
+            return RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                                f"non-singleton dimension {i}")
+    return None
+
+
+def _raise_broadcast(a, b, *more):
+    """Called after NumPy raised ValueError: re-raise as PyTorch's RuntimeError if shapes clash."""
+    shapes = [_shape(getattr(v, "_data", v)) for v in (a, b) + more if v is not None]
+    acc = shapes[0]
+    for sh in shapes[1:]:
+        err = broadcast_error(acc, sh)
+        if err is not None:
+            raise err from None
+        acc = np.broadcast_shapes(acc, sh)
 
 
 # --------------------------------------------------------------------------- dtype plumbing
@@ -147,15 +172,19 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need = ctx.needs_input_grad
+        if need:  # save only what the wanted gradients use (an in-place mul_ then need not copy)
+            ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
+            ctx.shapes = (_shape(a), _shape(b))
         return a * b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need = ctx.needs_input_grad
-        ga = sum_to(g * B.conj(b) if _is_complex(b) else g * b, _shape(a)) if need[0] else None
-        gb = sum_to(g * a, _shape(b)) if need[1] else None
+        sa, sb = ctx.shapes
+        ga = sum_to(g * B.conj(b) if _is_complex(b) else g * b, sa) if need[0] else None
+        gb = sum_to(g * a, sb) if need[1] else None
         return ga, gb
 
 
@@ -169,14 +198,17 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need = ctx.needs_input_grad
+        if need:  # the numerator's gradient needs only b
+            ctx.save_for_backward(a if need[1] else None, b)
+            ctx.shape_a = _shape(a)
         return a / b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need = ctx.needs_input_grad
-        ga = sum_to(g / b, _shape(a)) if need[0] else None
+        ga = sum_to(g / b, ctx.shape_a) if need[0] else None
         gb = sum_to(-g * a / (b * b), _shape(b)) if need[1] else None
         return ga, gb
 
@@ -269,13 +301,34 @@ class RPow(Function):
 
 
 def _binop(fn, a, b):
-    if isinstance(b, Tensor):
-        if isinstance(a, Tensor) and a._data.dtype is b._data.dtype:
-            return fn.apply(a, b)
-    elif type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind == "f":
-        return fn.apply(a, b)  # float tensor op Python float: NumPy keeps the tensor's dtype
-    a, b = _promote(a, b)
-    return fn.apply(a, b)
+    # the try costs nothing until NumPy raises; then a shape clash becomes PyTorch's RuntimeError
+    try:
+        if isinstance(b, Tensor):
+            if isinstance(a, Tensor) and a._data.dtype is b._data.dtype:
+                return fn.apply(a, b)
+        elif type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind == "f":
+            return fn.apply(a, b)  # float tensor op Python float: NumPy keeps the tensor's dtype
+        a, b = _promote(a, b)
+        return fn.apply(a, b)
+    except ValueError:
+        _raise_broadcast(a, b)
+        raise
+
+
+def _apply2(fn, a, b):
+    """``fn.apply(a, b)`` for already-promoted operands, with PyTorch's broadcast error."""
+    try:
+        return fn.apply(a, b)
+    except ValueError:
+        _raise_broadcast(a, b)
+        raise
+
+
+def _check_not_bool_sub(a, b):
+    for v in (a, b):
+        if v is True or v is False or (isinstance(v, Tensor) and v._data.dtype.kind == "b"):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -286,6 +339,9 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
+    if not (type(other) is Tensor and type(input) is Tensor and input._data.dtype is other._data.dtype
+            and input._data.dtype.kind != "b"):
+        _check_not_bool_sub(input, other)
     if alpha != 1:
         other = mul(other, alpha)
     if not isinstance(input, Tensor):
@@ -308,17 +364,45 @@ def mul(input, other, *, out=None):
 multiply = mul
 
 
+class DivRounding(Function):
+    """``div`` with ``rounding_mode`` 'floor' or 'trunc': keeps the promoted dtype; zero gradient."""
+
+    raw = True
+    node_name = "DivBackward2"
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        xp = namespace_of(a if hasattr(a, "shape") else b)
+        ctx.shapes = (_shape(a), _shape(b))
+        q = xp.floor_divide(a, b)
+        if mode == "trunc":
+            dt = q.dtype if hasattr(q, "dtype") else None
+            if dt is not None and dt.kind in "fc":
+                q = xp.trunc(xp.true_divide(a, b)).astype(dt, copy=False)
+            else:  # integers: floor and trunc differ where the quotient is negative and inexact
+                q = q + ((q < 0) & (q * b != a)).astype(q.dtype)
+        return q
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        need = ctx.needs_input_grad
+        return (sum_to(g * 0, sa) if need[0] else None), (sum_to(g * 0, sb) if need[1] else None), None
+
+
 def div(input, other, *, rounding_mode=None, out=None):
+    """``input / other`` (true division: integers give the default float dtype); with
+    ``rounding_mode`` 'trunc' or 'floor' the quotient is rounded and keeps the promoted dtype."""
     if rounding_mode is not None:
-        if rounding_mode == "floor":
-            return _out(floor_divide(input, other), out)
-        if rounding_mode == "trunc":
-            q = _binop(Div, *_float_operands(input, other))
-            r = _UNARY_FUNCS["trunc"](q)
-            if not _either_float(input, other):
-                r = to_dtype(r, _int_result(input, other))
-            return _out(r, out)
-        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        if rounding_mode not in ("floor", "trunc"):
+            raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                               f"'{rounding_mode}'")
+        a, b = _promote(input, other)
+        try:
+            return _out(DivRounding.apply(a, b, rounding_mode), out)
+        except ValueError:
+            _raise_broadcast(a, b)
+            raise
     a, b = _float_operands(input, other)
     if not isinstance(a, Tensor):
         # number / tensor: computed as number * reciprocal(tensor) (PyTorch names it MulBackward0)
@@ -356,7 +440,7 @@ def pow(input, exponent, *, out=None):
     if isinstance(input, Tensor):
         if isinstance(exponent, Tensor):
             a, b = _promote(input, exponent)
-            return _out(PowTensor.apply(a, b), out)
+            return _out(_apply2(PowTensor, a, b), out)
         if isinstance(exponent, np.generic):
             exponent = exponent.item()
         a, e = _promote(input, exponent)
@@ -364,6 +448,8 @@ def pow(input, exponent, *, out=None):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return _out(PowScalar.apply(a, e), out)
     s, b = _promote(input, exponent)
+    if isinstance(s, Tensor):
+        return _out(_apply2(PowTensor, s, b), out)
     return _out(RPow.apply(s, b), out)
 
 
@@ -378,29 +464,32 @@ def neg(input):
 negative = neg
 
 
-class FloorDivide(Function):
-    raw = True
-    node_name = "FloorDivideBackward0"
+def _not_differentiable(op_name, fwd):
+    """A primitive PyTorch has no derivative for: its grad_fn is ``NotImplemented``, backward raises."""
+    def backward(ctx, *g):
+        raise RuntimeError(f"derivative for aten::{op_name} is not implemented")
+    return type(op_name.title().replace("_", "") + "NotDifferentiable", (Function,), {
+        "raw": True, "node_name": "NotImplemented", "forward": staticmethod(fwd),
+        "backward": staticmethod(backward)})
 
-    @staticmethod
-    def forward(ctx, a, b):
-        return namespace_of(a if hasattr(a, "shape") else b).floor_divide(a, b)
 
-    @staticmethod
-    def backward(ctx, g):
-        return g * 0, None
+FloorDivide = _not_differentiable(
+    "floor_divide", lambda ctx, a, b: namespace_of(a if hasattr(a, "shape") else b).floor_divide(a, b))
+_RemainderScalarTensor = _not_differentiable("remainder", lambda ctx, a, b: namespace_of(b).remainder(a, b))
+_FmodScalarTensor = _not_differentiable("fmod", lambda ctx, a, b: namespace_of(b).fmod(a, b))
 
 
 def floor_divide(input, other):
+    """Division rounded toward minus infinity; no derivative (as in PyTorch)."""
     a, b = _promote(input, other)
-    return FloorDivide.apply(a, b)
+    return _apply2(FloorDivide, a, b)
 
 
 class Remainder(Function):
     """Python-style modulo (sign of the divisor)."""
 
     raw = True
-    node_name = "RemainderBackward0"
+    node_name = "RemainderBackward1"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -421,7 +510,7 @@ class Fmod(Function):
     """C-style modulo (sign of the dividend)."""
 
     raw = True
-    node_name = "FmodBackward0"
+    node_name = "FmodBackward1"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -446,14 +535,29 @@ def _trunc_any(x):
     return _UNARY_FUNCS["trunc"](x) if isinstance(x, Tensor) else namespace_of(x).trunc(x)
 
 
-def remainder(input, other):
+class _RemainderScalar(Remainder):
+    node_name = "RemainderBackward0"
+
+
+class _FmodScalar(Fmod):
+    node_name = "FmodBackward0"
+
+
+def _modulo(tensor_fn, scalar_fn, scalar_tensor_fn, input, other):
     a, b = _promote(input, other)
-    return Remainder.apply(a, b)
+    if not isinstance(a, Tensor):
+        return _apply2(scalar_tensor_fn, a, b)
+    return _apply2(tensor_fn if isinstance(b, Tensor) else scalar_fn, a, b)
+
+
+def remainder(input, other):
+    """Python-style modulo (the result takes the divisor's sign); broadcasts."""
+    return _modulo(Remainder, _RemainderScalar, _RemainderScalarTensor, input, other)
 
 
 def fmod(input, other):
-    a, b = _promote(input, other)
-    return Fmod.apply(a, b)
+    """C-style modulo (the result takes the dividend's sign); broadcasts."""
+    return _modulo(Fmod, _FmodScalar, _FmodScalarTensor, input, other)
 
 
 def _out(result, out):
@@ -599,11 +703,32 @@ absolute = abs  # noqa: F821
 fix = trunc  # noqa: F821
 
 
+class RoundDecimals(Function):
+    """Round half to even at ``decimals`` places; zero gradient."""
+
+    raw = True
+    node_name = "RoundBackward1"
+
+    @staticmethod
+    def forward(ctx, x, decimals):
+        return namespace_of(x).round(x, decimals)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
+_round0 = _UNARY_FUNCS["round"]
+
+
 def round(input, *, decimals: int = 0):  # noqa: A001
+    """Round half to even; ``decimals`` places (may be negative)."""
     if decimals == 0:
-        return _UNARY_FUNCS["round"](input)
-    s = 10.0 ** decimals
-    return _UNARY_FUNCS["round"](input * s) / s
+        return _round0(input)
+    return RoundDecimals.apply(input, decimals)
+
+
+_UNARY_FUNCS["round"] = round  # the public name (ember.round, Tensor.round) takes ``decimals``
 
 
 def logit(input, eps=None):
@@ -664,14 +789,17 @@ class ClampTensor(Function):
         need = ctx.needs_input_grad
         inside = None
         glo = ghi = None
+        # result = min(max(x, lo), hi): with lo > hi the result (and gradient) is hi's
         if lo is not None:
             inside = x >= lo
             if need[1]:
-                glo = sum_to(g * (x < lo), _shape(lo))
+                pick_lo = (x < lo) if hi is None else (x < lo) & (lo < hi)
+                glo = sum_to(g * pick_lo, _shape(lo))
         if hi is not None:
             m2 = x <= hi
             if need[2]:
-                ghi = sum_to(g * (x > hi) * (1 if inside is None else inside), _shape(hi))
+                pick_hi = (x > hi) if lo is None else (x > hi) | (hi < lo)
+                ghi = sum_to(g * pick_hi, _shape(hi))
             inside = m2 if inside is None else inside & m2
         return sum_to(g * inside, _shape(x)) if need[0] else None, glo, ghi
 
@@ -855,6 +983,44 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return NanToNum.apply(input, nan, posinf, neginf)
 
 
+class Fill(Function):
+    """Overwrite with a scalar (``fill_``/``zero_``): no gradient reaches the old value."""
+
+    raw = True
+    node_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, x, value):
+        return namespace_of(x).full_like(x, value)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
+class Zero(Fill):
+    node_name = "ZeroBackward0"
+
+
+class CopyFrom(Function):
+    """``dst.copy_(src)`` as a graph op: src broadcast and cast to dst; dst's old value gets no gradient."""
+
+    raw = True
+    node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, dst, src):
+        xp = namespace_of(dst)
+        ctx.src = (_shape(src), src.dtype)
+        return xp.broadcast_to(xp.asarray(src).astype(dst.dtype, copy=False), dst.shape).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        need = ctx.needs_input_grad
+        shape, dt = ctx.src
+        return (g * 0 if need[0] else None), (B.astype(sum_to(g, shape), dt) if need[1] else None)
+
+
 class Clone(Function):
     raw = True
     node_name = "CloneBackward0"
@@ -915,7 +1081,11 @@ def _cmp(ufunc_name):
             a = input
             b = other._data
         xp = namespace_of(a if hasattr(a, "shape") else b)
-        return _out(_wrap(getattr(xp, ufunc_name)(a, b)), out)
+        try:
+            return _out(_wrap(getattr(xp, ufunc_name)(a, b)), out)
+        except ValueError:
+            _raise_broadcast(a, b)
+            raise
     op.__name__ = ufunc_name
     op.__doc__ = f"Elementwise ``{ufunc_name}`` with broadcasting; returns a bool tensor (no gradient)."
     return op
@@ -1028,6 +1198,26 @@ def inplace(self: Tensor, result: Tensor) -> Tensor:
         if d.dtype.kind in "iub" and r.dtype.kind in "fc" and result.grad_fn is None:
             raise RuntimeError(f"result type {D.from_np(r.dtype).name.capitalize()} can't be cast to the desired "
                                f"output type {D.from_np(d.dtype).name.capitalize()}")
+    if not d.flags.writeable:
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
+                           "tensor refer to a single memory location. Please clone() the tensor before "
+                           "performing the operation.")
+    node = result.grad_fn
+    if node is not None and node._saved and state.enabled:
+        # The op saved the value we are about to overwrite (e.g. ``z.mul_(w)`` needs the old z
+        # for w's gradient): keep a copy of it, as PyTorch does, instead of failing at backward.
+        vc = self._vc
+        if any(isinstance(s, Tensor) and s._vc is vc for s in node._saved):
+            snap = {}
+            saved, versions = list(node._saved), list(node._saved_versions)
+            for i, s in enumerate(saved):
+                if isinstance(s, Tensor) and s._vc is vc:
+                    if id(s) not in snap:
+                        c = _wrap(s._data.copy())
+                        c.requires_grad, c.grad_fn, c._output_nr = s.requires_grad, s.grad_fn, s._output_nr
+                        snap[id(s)] = c
+                    saved[i], versions[i] = snap[id(s)], 0
+            node._saved, node._saved_versions = tuple(saved), versions
     if d.flags.writeable:
         d[...] = r
     else:

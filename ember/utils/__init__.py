@@ -1,1 +1,2 @@
 from . import data  # noqa: F401
+from .summary import summary  # noqa: F401,E402  (the function shadows its module's name, as intended)

@@ -2,6 +2,7 @@
 logsumexp, norm, cumsum/cumprod, all/any, and sort/topk."""
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
@@ -292,7 +293,7 @@ def _values_indices(vals, idx, name):
 
 def _check_nonempty(input, name, dim=None):
     if input._data.size == 0 and (dim is None or input._data.shape[dim] == 0):
-        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+        raise (RuntimeError if dim is None else IndexError)(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
                          "reduction dim with the 'dim' argument." if dim is None else
                          f"{name}(): Expected reduction dim {dim} to have non-zero size.")
 
@@ -377,7 +378,7 @@ class Var(Function):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         n = x.size if axes is None else math.prod(x.shape[a] for a in axes)
-        ctx.denom = max(n - correction, 0)
+        ctx.denom = np.float64(builtins.max(n - correction, 0))  # 0 gives inf, as in PyTorch
         ctx.kept = _kept_shape(x.shape, axes)
         ctx.save_for_backward(x)
         ctx.axes = axes
@@ -398,7 +399,7 @@ class Std(Function):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         n = x.size if axes is None else math.prod(x.shape[a] for a in axes)
-        ctx.denom = max(n - correction, 0)
+        ctx.denom = np.float64(builtins.max(n - correction, 0))  # 0 gives inf, as in PyTorch
         ctx.kept = _kept_shape(x.shape, axes)
         ctx.axes = axes
         r = namespace_of(x).asarray(x.std(axis=axes, ddof=correction, keepdims=True)).astype(x.dtype, copy=False)
@@ -521,14 +522,31 @@ class Cumprod(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         d = ctx.dim
-        # d y_j / d x_i = y_j / x_i for j >= i (inputs without zeros)
-        t = g * y
-        if isinstance(t, Tensor):
-            rc = cumsum(t.flip(d), d).flip(d)
-        else:
-            xp = namespace_of(t)
-            rc = xp.flip(xp.cumsum(xp.flip(t, d), axis=d), d)
-        return rc / x, None, None
+        # d y_j / d x_i = y_j / x_i for j >= i, when no x is zero
+        xa = x._data if isinstance(x, Tensor) else x
+        zero = xa == 0
+        if not zero.any():
+            return _rev_cumsum(g * y, d) / x, None, None
+        # With zeros, per line: before the first zero the formula above holds; at the first zero
+        # the gradient is the reverse cumsum of g * cumprod(x with that zero set to 1); after it, 0.
+        xp = namespace_of(xa)
+        nz = xp.cumsum(zero, axis=d)
+        before = nz == 0
+        first = zero & (nz == 1)
+        x_safe = B.where(before, x, 1.0)
+        x_one = B.where(first, 1.0, x)
+        y_one = cumprod(x_one, d) if isinstance(x_one, Tensor) else xp.cumprod(x_one, axis=d)
+        g_before = _rev_cumsum(g * y, d) / x_safe
+        g_first = _rev_cumsum(g * y_one, d)
+        return B.where(before, g_before, B.where(first, g_first, 0.0 * g)), None, None
+
+
+def _rev_cumsum(t, d):
+    """Sum from the end along ``d`` (arrays or Tensors)."""
+    if isinstance(t, Tensor):
+        return cumsum(t.flip(d), d).flip(d)
+    xp = namespace_of(t)
+    return xp.flip(xp.cumsum(xp.flip(t, d), axis=d), d)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:

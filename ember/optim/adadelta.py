@@ -54,13 +54,13 @@ class Adadelta(Optimizer):
                 u = state["acc_delta"]._data
                 if pd.dtype.kind == "c":
                     pd, g, v, u = _real_view(pd), _real_view(g), _real_view(v), _real_view(u)
-                std = xp.multiply(g, 1 - rho)
+                std = xp.multiply(g, 1 - rho, out=xp.empty_like(pd))
                 xp.multiply(std, g, out=std)
                 xp.multiply(v, rho, out=v)
                 xp.add(v, std, out=v)
                 xp.add(v, eps, out=std)
                 xp.sqrt(std, out=std)
-                delta = xp.add(u, eps)
+                delta = xp.add(u, eps, out=xp.empty_like(pd))
                 xp.sqrt(delta, out=delta)
                 xp.divide(delta, std, out=delta)
                 xp.multiply(delta, g, out=delta)

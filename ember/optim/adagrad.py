@@ -72,7 +72,7 @@ class Adagrad(Optimizer):
                 s = state["sum"]._data
                 if pd.dtype.kind == "c":
                     pd, g, s = _real_view(pd), _real_view(g), _real_view(s)
-                tmp = xp.multiply(g, g)
+                tmp = xp.multiply(g, g, out=xp.empty_like(pd))
                 xp.add(s, tmp, out=s)
                 xp.sqrt(s, out=tmp)
                 xp.add(tmp, eps, out=tmp)

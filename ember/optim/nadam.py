@@ -78,7 +78,7 @@ class NAdam(Optimizer):
                 xp.divide(v, bc2, out=denom)
                 xp.sqrt(denom, out=denom)
                 xp.add(denom, eps, out=denom)
-                upd = xp.divide(g, denom)
+                upd = xp.divide(g, denom, out=xp.empty_like(pd))
                 xp.multiply(upd, -lr * (1.0 - mu) / (1.0 - mu_product), out=upd)
                 xp.add(pd, upd, out=pd)
                 xp.divide(m, denom, out=upd)

@@ -108,7 +108,7 @@ def _lerp_(xp, a, b, w: float, tmp) -> None:
 
 def _decay_grad(xp, g, p, weight_decay: float, owned: bool):
     """``g + weight_decay * p`` (L2 penalty); reuses ``g`` when it is already a temporary."""
-    t = xp.multiply(p, weight_decay)
+    t = xp.multiply(p, weight_decay, out=xp.empty_like(p))
     if owned:
         xp.add(g, t, out=g)
         return g
@@ -414,7 +414,8 @@ def _grad_array(p: Tensor, maximize: bool):
     """(gradient array, whether it is a private temporary) for ``p``, negated under ``maximize``."""
     g = p.grad._data
     if maximize:
-        return namespace_of(g).negative(g), True
+        xp = namespace_of(g)
+        return xp.negative(g, out=xp.empty_like(g)), True
     return g, False
 
 

@@ -62,7 +62,7 @@ class RAdam(Optimizer):
                 xp.add(v, tmp, out=v)
                 bc1 = 1 - beta1 ** step
                 bc2 = 1 - beta2 ** step
-                upd = xp.divide(m, bc1)
+                upd = xp.divide(m, bc1, out=xp.empty_like(pd))
                 xp.multiply(upd, lr, out=upd)
                 rho_inf = 2 / (1 - beta2) - 1
                 rho_t = rho_inf - 2 * step * (beta2 ** step) / bc2

@@ -63,7 +63,7 @@ class RMSprop(Optimizer):
                 v = state["square_avg"]._data
                 if pd.dtype.kind == "c":
                     pd, g, v = _real_view(pd), _real_view(g), _real_view(v)
-                avg = xp.multiply(g, 1 - alpha)
+                avg = xp.multiply(g, 1 - alpha, out=xp.empty_like(pd))
                 xp.multiply(avg, g, out=avg)
                 xp.multiply(v, alpha, out=v)
                 xp.add(v, avg, out=v)

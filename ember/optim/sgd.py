@@ -59,10 +59,10 @@ class SGD(Optimizer):
                         if dampening == 0:
                             xp.add(buf, g, out=buf)
                         else:
-                            t = xp.multiply(g, 1 - dampening)
+                            t = xp.multiply(g, 1 - dampening, out=xp.empty_like(g))
                             xp.add(buf, t, out=buf)
                     if nesterov:
-                        t = xp.multiply(buf, momentum)
+                        t = xp.multiply(buf, momentum, out=xp.empty_like(buf))
                         if owned:
                             xp.add(g, t, out=g)
                         else:
@@ -74,7 +74,7 @@ class SGD(Optimizer):
                     xp.multiply(g, -lr, out=g)
                     upd = g
                 else:
-                    upd = xp.multiply(g, -lr)
+                    upd = xp.multiply(g, -lr, out=xp.empty_like(g))
                 xp.add(pd, upd, out=pd)
                 p._vc[0] += 1
         return loss

@@ -28,13 +28,14 @@ def _scale(n_in, n_out, sf, align_corners):
     return n_in / n_out
 
 
-def _linear_matrix(n_in, n_out, sf, align_corners):
-    scale = np.float32(_scale(n_in, n_out, sf, align_corners))
-    dst = np.arange(n_out, dtype=np.float32)
+def _linear_matrix(n_in, n_out, sf, align_corners, cdt=np.float32):
+    # source coordinates in the input's precision (float32 for float32 inputs), as PyTorch computes them
+    scale = cdt(_scale(n_in, n_out, sf, align_corners))
+    dst = np.arange(n_out, dtype=cdt)
     if align_corners:
         src = dst * scale
     else:
-        src = np.maximum((dst + np.float32(0.5)) * scale - np.float32(0.5), np.float32(0))
+        src = np.maximum((dst + cdt(0.5)) * scale - cdt(0.5), cdt(0))
     i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
     l1 = (src - i0).astype(np.float64)
@@ -45,11 +46,11 @@ def _linear_matrix(n_in, n_out, sf, align_corners):
     return m
 
 
-def _cubic_matrix(n_in, n_out, sf, align_corners):
+def _cubic_matrix(n_in, n_out, sf, align_corners, cdt=np.float32):
     A = -0.75
-    scale = np.float32(_scale(n_in, n_out, sf, align_corners))
-    dst = np.arange(n_out, dtype=np.float32)
-    src = dst * scale if align_corners else (dst + np.float32(0.5)) * scale - np.float32(0.5)
+    scale = cdt(_scale(n_in, n_out, sf, align_corners))
+    dst = np.arange(n_out, dtype=cdt)
+    src = dst * scale if align_corners else (dst + cdt(0.5)) * scale - cdt(0.5)
     f = np.floor(src)
     t = (src - f).astype(np.float64)
 
@@ -144,7 +145,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     ac = bool(align_corners)
     build = _cubic_matrix if mode == "bicubic" else _linear_matrix
     for i in reversed(range(nd)):  # PyTorch blends the last dimension first
-        m = build(spatial[i], sizes[i], sfs[i], ac)
+        m = build(spatial[i], sizes[i], sfs[i], ac, np.float64 if input._data.dtype == np.float64 else np.float32)
         out = _apply_matrix(out, m, 2 + i)
     return out
 

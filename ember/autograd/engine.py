@@ -31,7 +31,7 @@ def _collect(roots):
         seen.add(r)
     while stack:
         node = stack.pop()
-        for nxt, _ in node.next_functions:
+        for nxt, _ in node._next:
             if nxt is None:
                 continue
             deps[nxt] = deps.get(nxt, 0) + 1
@@ -45,7 +45,7 @@ def _needed(seen, targets):
     """Nodes from which some target is reachable (the only ones worth running)."""
     parents = {}
     for node in seen:
-        for nxt, _ in node.next_functions:
+        for nxt, _ in node._next:
             if nxt is not None:
                 parents.setdefault(nxt, []).append(node)
     need = set(targets)
@@ -149,14 +149,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         node._saved = None
                         node._freed = True
             if out_grads is None:
-                for nxt, nr in node.next_functions:
+                for nxt, nr in node._next:
                     if nxt is not None:
                         d = deps[nxt] - 1
                         deps[nxt] = d
                         if d == 0:
                             push(heap, (-nxt._seq, id(nxt), nxt))
                 continue
-            for (nxt, nr), g in zip(node.next_functions, out_grads):
+            for (nxt, nr), g in zip(node._next, out_grads):
                 if nxt is None:
                     continue
                 if g is not None:
@@ -176,15 +176,31 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             for i, g in enumerate(captured):
                 if g is None:
                     if not allow_unused:
-                        raise RuntimeError("One of the differentiated Tensors appears to not have been used in "
-                                           "the graph. Set allow_unused=True if this is the desired behavior.")
+                        raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used "
+                                           "in the graph. Set allow_unused=True if this is the desired behavior.")
                     out.append(None)
                 else:
                     out.append(g if isinstance(g, Tensor) else _wrap(g))
             return tuple(out)
+        _run_final_callbacks()
         return None
     finally:
         state.enabled = prev_mode
+        _callbacks.clear()
+
+
+_callbacks = []
+
+
+def queue_callback(fn) -> None:
+    """Run ``fn()`` once the current backward pass has finished (used by DistributedDataParallel
+    to wait for its gradient all-reduces). Only valid while a backward pass is running."""
+    _callbacks.append(fn)
+
+
+def _run_final_callbacks():
+    while _callbacks:
+        _callbacks.pop(0)()
 
 
 def _run_tensor_hooks(th, grads, create_graph):
@@ -207,7 +223,7 @@ def _needed_beyond(node, targets, need):
     others = {t for t in targets if t is not node}
     if not others:
         return set()
-    stack = [n for n, _ in node.next_functions if n is not None]
+    stack = [n for n, _ in node._next if n is not None]
     seen = set()
     while stack:
         n = stack.pop()
@@ -216,7 +232,7 @@ def _needed_beyond(node, targets, need):
         if n in seen:
             continue
         seen.add(n)
-        stack.extend(m for m, _ in n.next_functions if m is not None)
+        stack.extend(m for m, _ in n._next if m is not None)
     return set()
 
 
@@ -248,7 +264,7 @@ def _call_backward(node, grads, create_graph, trace):
     result = fn.backward(node, *grads)
     if type(result) is not tuple:
         result = (result,)
-    n_in = len(node.next_functions)
+    n_in = len(node._next)
     if len(result) != n_in:
         result = _fix_arity(node, result, n_in, raw)
     if not create_graph:

@@ -125,7 +125,7 @@ def crash(out):
 
 def sampler(out):
     from ember.utils.data import DistributedSampler
-    r, w = dist.get_rank(), dist.get_world_size()
+    r = dist.get_rank()
     s = DistributedSampler(list(range(11)), shuffle=True, seed=3)
     s.set_epoch(2)
     np.savez(os.path.join(out, f"sampler.{r}.npz"), idx=np.array(list(s)))

@@ -129,3 +129,11 @@ def test_api_before_init():
     assert not dist.is_initialized()
     with pytest.raises(RuntimeError, match="not been initialized"):
         dist.all_reduce(ember.ones(2))
+
+
+def test_ddp_digits_example_two_ranks():
+    script = os.path.join(os.path.dirname(os.path.dirname(HERE)), "examples", "ddp_digits.py")
+    p = subprocess.run([sys.executable, "-m", "ember.distributed.run", "--nproc", "2", script, "--quick"],
+                       capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stderr
+    assert "2 rank(s): held-out accuracy" in p.stdout

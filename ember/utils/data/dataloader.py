@@ -450,7 +450,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 except (OSError, ValueError):
                     pass
             for w in self._workers:
-                w.join(timeout=_worker.MP_STATUS_CHECK_INTERVAL * 2)
+                w.join(timeout=_worker.MP_STATUS_CHECK_INTERVAL)
                 if w.is_alive():
                     w.terminate()
                     w.join(timeout=1.0)

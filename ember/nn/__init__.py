@@ -16,3 +16,10 @@ from .modules.upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinea
 from .modules.fold import Fold, Unfold  # noqa: F401
 from . import utils  # noqa: F401,E402
 from . import parallel  # noqa: E402,F401
+from .modules.activation import *  # noqa: F401,F403
+from .modules.dropout import *  # noqa: F401,F403
+from .modules.batchnorm import *  # noqa: F401,F403
+from .modules.normalization import *  # noqa: F401,F403
+from .modules.sparse import *  # noqa: F401,F403
+from .modules.loss import *  # noqa: F401,F403
+from . import init  # noqa: F401,E402

@@ -80,6 +80,30 @@ class SelectInt(Select):
     node_name = "SelectBackward0"
 
 
+class _UnsqueezeView(Select):
+    node_name = "UnsqueezeBackward0"
+
+
+class _AliasView(Select):
+    node_name = "AliasBackward0"
+
+
+_FULL = slice(None)
+
+
+def _basic_fn(nidx):
+    """PyTorch applies a basic index one element at a time; the last one that does something
+    names the grad_fn (an int: Select, None: Unsqueeze, a slice: Slice)."""
+    for i in reversed(nidx):
+        if type(i) is int:
+            return SelectInt
+        if i is None:
+            return _UnsqueezeView
+        if type(i) is slice and i != _FULL:
+            return Select
+    return Select if len(nidx) == 1 and nidx[0] == _FULL else _AliasView
+
+
 class Index(Function):
     """Advanced indexing (integer arrays, masks): a copy; backward scatters with accumulation."""
 
@@ -133,8 +157,7 @@ def getitem(self: Tensor, idx) -> Tensor:
     nidx, basic = _convert_index(idx, self._data.shape)
     try:
         if basic:
-            fn = SelectInt if (len(nidx) == 1 and isinstance(nidx[0], int)) else Select
-            r = fn.apply(self, nidx)
+            r = _basic_fn(nidx).apply(self, nidx)
             r._vc = self._vc
             return r
         return Index.apply(self, nidx)
@@ -198,7 +221,7 @@ def setitem(self: Tensor, idx, value) -> None:
     self._check_inplace()
     try:
         if state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
-            inplace(self, IndexPut.apply(self, nidx, value, False))
+            inplace(self, (_CopySlices if basic else IndexPut).apply(self, nidx, value, False))
             return
         v = value._data if isinstance(value, Tensor) else value
         self._data[nidx] = v
@@ -208,6 +231,12 @@ def setitem(self: Tensor, idx, value) -> None:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(getattr(value, 'shape', []))} cannot be "
                            f"broadcast to indexing result ({e})") from None
     self._vc[0] += 1
+
+
+class _CopySlices(IndexPut):
+    """``x[basic_index] = v``: PyTorch copies into a view of x and names the node CopySlices."""
+
+    node_name = "CopySlices"
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -381,7 +410,11 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
         if src._data.dtype != input._data.dtype:
             src = src.to(input.dtype)
         return Scatter.apply(input, d, _wrap(idx), src, reduce)
-    return Scatter.apply(input, d, _wrap(idx), src, reduce)
+    return _ScatterValue.apply(input, d, _wrap(idx), src, reduce)
+
+
+class _ScatterValue(Scatter):
+    node_name = "ScatterBackward1"
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:

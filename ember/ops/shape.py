@@ -74,11 +74,35 @@ def view(input: Tensor, *shape) -> Tensor:
     return _share_vc(View.apply(input, shape), input)
 
 
+class UnsafeView(View):
+    """``reshape`` that has to copy (the strides allow no view): the result owns its memory."""
+
+    node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return namespace_of(x).ascontiguousarray(x).reshape(shape)
+
+
+def _viewable(arr, shape) -> bool:
+    """Can ``arr`` be reshaped to ``shape`` without copying?"""
+    if arr.flags.c_contiguous or arr.size <= 1:
+        return True
+    v = arr.view()
+    try:
+        v.shape = shape
+    except AttributeError:
+        return False
+    return True
+
+
 def reshape(input: Tensor, *shape) -> Tensor:
+    """A view when the strides allow one, else a copy (as PyTorch)."""
     shape = _infer_shape(_dims(shape), input._data.size, "reshape")
-    if shape == input._data.shape:
+    if _viewable(input._data, shape):
         return _share_vc(View.apply(input, shape), input)
-    return _share_vc(View.apply(input, shape), input)
+    return UnsafeView.apply(input, shape)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -264,16 +288,26 @@ class Unsqueeze(Squeeze):
     node_name = "UnsqueezeBackward0"
 
 
+class SqueezeDim(Squeeze):
+    node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Squeeze):
+    node_name = "SqueezeBackward2"
+
+
 def squeeze(input: Tensor, dim=None) -> Tensor:
     shp = input._data.shape
     nd = len(shp)
     if dim is None:
+        fn = Squeeze
         new = tuple(s for s in shp if s != 1)
     else:
+        fn = SqueezeDim if isinstance(dim, int) else SqueezeDims
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = {_wrap_dim(d, nd) for d in dims} if nd else set()
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
-    return _share_vc(Squeeze.apply(input, new), input)
+    return _share_vc(fn.apply(input, new), input)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -581,9 +615,9 @@ class Roll(Function):
 
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """Shift elements along ``dims`` with wrap-around; without dims, over the flattened tensor."""
     if dims is None:
-        flat = reshape(input, -1)
-        return reshape(Roll.apply(flat, shifts if isinstance(shifts, int) else tuple(shifts)[0], 0), tuple(input.shape))
+        return Roll.apply(input, shifts if isinstance(shifts, int) else tuple(shifts)[0], None)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     return Roll.apply(input, shifts, dims)

@@ -13,7 +13,7 @@ from ._device import device  # noqa: F401
 from ._tensor import Tensor, Size, is_tensor  # noqa: F401
 from ._tensor_str import set_printoptions  # noqa: F401
 from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,  # noqa: F401
-                                 inference_mode, is_inference_mode_enabled)
+                                 inference_mode, is_inference_mode_enabled, is_anomaly_enabled)
 from . import _tensor_methods as _tm
 
 _tm.bind()

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _dtype as D
 from .autograd.grad_mode import state
-from .backends import device_of, namespace_of
+from .backends import device_of, namespace_of, to_host
 
 
 class Size(tuple):
@@ -41,7 +41,7 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array with autograd. Build one with ``ember.tensor(...)``."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "_retains_grad",
+    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_output_nr", "_vc", "_retains_grad",
                  "_hooks", "_accum", "_base", "__dict__", "__weakref__")
 
     __array_priority__ = 1000  # NumPy defers to our reflected operators
@@ -231,7 +231,8 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if self._data.size == 0
+                               else "Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()))
 
     def _scalar(self, kind):
@@ -256,14 +257,17 @@ class Tensor:
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
-        return self._data.reshape(-1)[0].item()
+        a = self._data
+        if type(a) is not np.ndarray:
+            a = to_host(a)
+        return a.reshape(-1)[0].item()
 
     def tolist(self):
         return self._cpu_array().tolist()
 
     def _cpu_array(self):
         a = self._data
-        return a if type(a) is np.ndarray else a.get()
+        return a if type(a) is np.ndarray else to_host(a)
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         if type(self._data) is not np.ndarray:
@@ -307,25 +311,11 @@ class Tensor:
                                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
                                "https://github.com/pytorch/pytorch/pull/103001")
         import copy
-        base = self._data.base
-        if base is not None and id(base) in memo:
-            new_base = memo[id(base)]
-            off = self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0] if type(base) is np.ndarray else None
-            if off is not None:
-                arr = np.ndarray(self._data.shape, self._data.dtype, buffer=new_base, offset=off,
-                                 strides=self._data.strides)
-            else:
-                arr = self._data.copy()
-        else:
-            arr = self._data.copy()
-            if base is not None and type(base) is np.ndarray and base.flags.c_contiguous:
-                new_base = base.copy()
-                memo[id(base)] = new_base
-                off = self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-                arr = np.ndarray(self._data.shape, self._data.dtype, buffer=new_base, offset=off,
-                                 strides=self._data.strides)
+        arr = _deepcopy_array(self._data, memo)
         t = object.__new__(type(self))
-        _init(t, arr, self.requires_grad)
+        _init(t, arr, self._rg)
+        # views copied together keep sharing memory and one version counter, as in PyTorch
+        t._vc = memo.setdefault(("ember.vc", id(self._vc)), [self._vc[0]])
         memo[id(self)] = t
         if self.grad is not None:
             t.grad = copy.deepcopy(self.grad, memo)
@@ -335,17 +325,11 @@ class Tensor:
 
     # -- autograd -------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use "
-                               "a computed variable in a subgraph that doesn't require differentiation use "
-                               "var_no_grad = var.detach().")
+        """Set ``requires_grad`` in place (leaves only, floating point only); returns ``self``."""
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
-        self.requires_grad = requires_grad
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        _set_requires_grad(self, requires_grad)
         return self
-
-    def _set_requires_grad(self, value):
-        self.requires_grad_(value)
 
     def _accumulator(self):
         acc = self._accum
@@ -416,21 +400,35 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
+        """Detach in place: this tensor becomes a leaf that does not require grad. Not for views."""
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using "
+                               "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                               "as True, gradients are views of DDP buckets, and hence detach_() cannot be called "
+                               "on these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+                               "function in torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
-        self.requires_grad = False
+        self._output_nr = 0
+        self._rg = False
         return self
 
     def _bump(self):
         self._vc[0] += 1
 
     def _check_inplace(self):
-        if state.enabled and self.requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        """In-place writes must not touch a leaf that requires grad (or a view of one) while grad mode is on."""
+        if state.enabled and self._rg:
+            if self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            b = self._base
+            if b is not None and b.grad_fn is None and b._rg:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                                   "operation.")
 
 
 def _init(t, arr, requires_grad):
     t._data = arr
-    t.requires_grad = requires_grad
+    t._rg = requires_grad
     t.grad = None
     t.grad_fn = None
     t._output_nr = 0
@@ -444,16 +442,34 @@ def _init(t, arr, requires_grad):
 _new = object.__new__
 
 
+def _set_requires_grad(t, value) -> None:
+    """The ``requires_grad`` setter: PyTorch's checks, then the slot."""
+    value = bool(value)
+    if not value and getattr(t, "grad_fn", None) is not None:
+        raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                           "computed variable in a subgraph that doesn't require differentiation use "
+                           "var_no_grad = var.detach().")
+    if value and t._data.dtype.kind not in "fc":
+        raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+    t._rg = value
+
+
+# ``requires_grad`` reads the ``_rg`` slot through its C getter (no Python frame); writes are checked.
+# Ember's own hot paths read and write ``_rg`` directly.
+Tensor.requires_grad = property(Tensor.__dict__["_rg"].__get__, _set_requires_grad,
+                                doc="Whether autograd records operations on this tensor.")
+
+
 def _wrap(arr, requires_grad=False) -> Tensor:
     """A Tensor around ``arr`` (no copy). NumPy scalars become 0-d arrays."""
     t = _new(Tensor)
     if type(arr) is not np.ndarray:
         if isinstance(arr, np.generic):
             arr = np.asarray(arr)
-        elif not hasattr(arr, "__cuda_array_interface__"):
-            arr = np.asarray(arr)
+        elif not isinstance(arr, np.ndarray) and not hasattr(arr, "__cuda_array_interface__"):
+            arr = np.asarray(arr)  # NumPy subclasses (memmap, device stand-ins) are kept as they are
     t._data = arr
-    t.requires_grad = requires_grad
+    t._rg = requires_grad
     t.grad = None
     t.grad_fn = None
     t._output_nr = 0
@@ -463,6 +479,24 @@ def _wrap(arr, requires_grad=False) -> Tensor:
     t._accum = None
     t._base = None
     return t
+
+
+def _deepcopy_array(arr, memo):
+    """Copy of ``arr``; arrays that view one NumPy buffer are copied onto one new buffer (once per memo)."""
+    root = arr
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if type(arr) is not np.ndarray or not (root.flags.c_contiguous or root.flags.f_contiguous):
+        return arr.copy()
+    key = ("ember.buffer", id(root))
+    hit = memo.get(key)
+    if hit is None:
+        raw = np.empty(root.nbytes, dtype=np.uint8)
+        if root.nbytes:
+            raw[:] = root.reshape(-1, order="A").view(np.uint8)
+        hit = memo[key] = (raw, root)  # keeping root alive keeps its id unique while memo lives
+    off = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(arr.shape, arr.dtype, buffer=hit[0], offset=off, strides=arr.strides)
 
 
 def _rebuild(arr, requires_grad, dev, cls=None, extra=None):

@@ -32,8 +32,7 @@ def _make_grads(outputs, grads, is_grads_batched=False):
             out.append(xp.ones(t._data.shape, dtype=t._data.dtype))
         else:
             if not isinstance(g, Tensor):
-                from ..ops.creation import tensor
-                g = tensor(g, dtype=t.dtype)
+                raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has "
                                    f"a shape of {t.shape}.")
@@ -51,21 +50,21 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     ``retain_graph=True``; ``create_graph=True`` records the backward pass itself.
     """
     from .engine import run_backward
+    inputs = _tensors(inputs)
+    if inputs is not None and len(inputs) == 0:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     tensors = _tensors(tensors)
     if grad_tensors is None:
         grad_tensors = grad_variables
     grads = _tensors(grad_tensors) if grad_tensors is not None else [None] * len(tensors)
+    grads = _make_grads(tensors, grads)
     if len(grads) != len(tensors):
-        raise RuntimeError(f"got {len(grads)} gradients but {len(tensors)} tensors")
-    for t in tensors:
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
+    for i, t in enumerate(tensors):
         if not t.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     if retain_graph is None:
         retain_graph = create_graph
-    inputs = _tensors(inputs)
-    if inputs is not None and len(inputs) == 0:
-        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-    grads = _make_grads(tensors, grads)
     run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs)
 
 
@@ -73,21 +72,22 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated into ``.grad``)."""
     from .engine import run_backward
-    not isinstance(inputs, (list, tuple))
     outputs = _tensors(outputs)
     inputs_l = _tensors(inputs)
+    if not inputs_l:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    grads = _tensors(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
+    grads = _make_grads(outputs, grads)
+    for i, t in enumerate(outputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     for t in inputs_l:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    for t in outputs:
-        if not t.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    grads = _tensors(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
-    grads = _make_grads(outputs, grads)
     res = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs_l, capture=True,
                        allow_unused=allow_unused)
     if materialize_grads:

@@ -25,7 +25,7 @@ _next_seq = itertools.count(1).__next__
 class Node:
     """A node of the backward graph (``tensor.grad_fn``)."""
 
-    __slots__ = ("next_functions", "_saved", "_saved_versions", "needs_input_grad", "_seq", "_n_out",
+    __slots__ = ("_next", "_saved", "_saved_versions", "needs_input_grad", "_seq", "_n_out",
                  "to_save", "__dict__", "__weakref__")
 
     # Rarely-set fields live as class defaults (an instance sets them in its __dict__ only when used):
@@ -39,9 +39,20 @@ class Node:
     materialize_grads = True
     metadata = None
     _fn = None  # the Function class whose backward this node runs
+    _pub_next = None  # next_functions as users see them, when it differs from _next
 
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def next_functions(self):
+        """``((node, output_nr), ...)``: one edge per tensor input, ``(None, 0)`` where no gradient flows.
+
+        The engine walks ``_next`` (one edge per ``forward`` argument); PyTorch lists only tensor
+        inputs (plus the Python numbers that add/sub/mul/div wrap), which is what users see here.
+        """
+        pub = self._pub_next
+        return self._next if pub is None else pub
 
     def __repr__(self):
         return f"<{type(self).__name__} object at {hex(id(self))}>"
@@ -78,11 +89,11 @@ class Node:
             for s, v in zip(saved, versions):
                 if type(s) is tuple:
                     if s[2][0] != v:
-                        _raise_modified(self, s[0], s[2][0], v)
+                        _raise_modified(s[0], s[2][0], v, self, s[1])
                     out.append(s[0])
                 elif isinstance(s, Tensor):
                     if s._vc[0] != v:
-                        _raise_modified(self, s._data, s._vc[0], v)
+                        _raise_modified(s._data, s._vc[0], v, s.grad_fn, s._output_nr)
                     out.append(s._data)
                 else:
                     out.append(s)
@@ -95,17 +106,17 @@ class Node:
             if type(s) is tuple:  # a saved output: (array, output_nr, version counter)
                 arr, nr, vc = s
                 if vc[0] != versions[i]:
-                    _raise_modified(self, arr, vc[0], versions[i])
+                    _raise_modified(arr, vc[0], versions[i], self, nr)
                 t = _wrap(arr)
                 t._vc = vc
                 if nr not in self._non_diff_idx():
                     t.grad_fn = self
                     t._output_nr = nr
-                    t.requires_grad = True
+                    t._rg = True
                 out.append(t)
             elif isinstance(s, Tensor):
                 if s._vc[0] != versions[i]:
-                    _raise_modified(self, s._data, s._vc[0], versions[i])
+                    _raise_modified(s._data, s._vc[0], versions[i], s.grad_fn, s._output_nr)
                 out.append(s)
             elif not isinstance(s, (int, float, complex, bool)):
                 out.append(_wrap(s))  # a constant array computed in forward
@@ -142,14 +153,35 @@ class Node:
         return RemovableHandle.add(self._tensor_pre_hooks.setdefault(output_nr, {}), fn)
 
 
-def _raise_modified(node, arr, now, then):
-    shape = "x".join(str(s) for s in arr.shape) if arr.ndim else ""
+_LEGACY_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                "complex128": "ComplexDouble"}
+
+
+def _raise_modified(arr, now, then, grad_fn, output_nr):
+    """PyTorch's error for a saved tensor changed in place before backward, word for word.
+
+    ``grad_fn``: the node that made the saved tensor (its current one for a saved input, the
+    saving node for a saved output), or None for a tensor outside the graph.
+    """
+    import re
     from .._dtype import from_np
+    kind = _LEGACY_TYPE.get(from_np(arr.dtype).name, "")
+    made_by = ""
+    if grad_fn is not None:
+        name = grad_fn.name()
+        name = "torch::autograd::" + name if name == "CopySlices" else re.sub(r"Backward\d*$", "", name)
+        made_by = f", which is output {output_nr} of {name},"
+    if state.anomaly:
+        hint = ("the backtrace further above shows the operation that failed to compute its gradient. "
+                "The variable in question was changed in there or anywhere later. Good luck!")
+    else:
+        hint = ("enable anomaly detection to find the operation that failed to compute its gradient, "
+                "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [torch.{from_np(arr.dtype).name.capitalize().replace('Float32', 'Float')}Tensor [{shape}]] "
-        f"is at version {now}; expected version {then} instead. Hint: the backtrace further above "
-        f"shows the operation that failed to compute its gradient ({node.name()}).")
+        f"operation: [torch.{kind}Tensor [{', '.join(str(d) for d in arr.shape)}]]{made_by} is at version "
+        f"{now}; expected version {then} instead. Hint: {hint}")
 
 
 class AccumulateGrad(Node):
@@ -159,7 +191,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable):
         self.variable = variable
-        self.next_functions = ()
+        self._next = ()
         self._seq = -1
         self._saved = None
         self._n_out = 1
@@ -192,6 +224,8 @@ class FunctionMeta(type):
         super().__init__(name, bases, ns)
         node_name = ns.get("node_name") or (name + "Backward")
         cls._node_cls = type(node_name, (Node,), {"_fn": cls, "__slots__": (), "__module__": cls.__module__})
+        # PyTorch turns Python numbers into tensors for these four ops only, so they keep an edge.
+        cls._wrapped_numbers = node_name in ("AddBackward0", "SubBackward0", "MulBackward0", "DivBackward0")
 
 
 class Function(metaclass=FunctionMeta):
@@ -215,11 +249,16 @@ class Function(metaclass=FunctionMeta):
 
     vjp = backward
 
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
+                           "new-style autograd function with static forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         if state.enabled:
             for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
+                if isinstance(a, Tensor) and a._rg:
                     return cls._record(args, kwargs)
         if cls.raw:
             out = cls.forward(_NULL, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
@@ -242,19 +281,27 @@ class Function(metaclass=FunctionMeta):
         node = cls._node_cls()
         needs = []
         edges = []
+        all_tensors = True
         for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                fn = a.grad_fn
-                if fn is None:
-                    edges.append((a._accum or a._accumulator(), 0))
-                else:
-                    edges.append((fn, a._output_nr))
-                needs.append(True)
+            if isinstance(a, Tensor):
+                if a._rg:
+                    fn = a.grad_fn
+                    if fn is None:
+                        edges.append((a._accum or a._accumulator(), 0))
+                    else:
+                        edges.append((fn, a._output_nr))
+                    needs.append(True)
+                    continue
             else:
-                edges.append(_NO_EDGE)
-                needs.append(False)
+                all_tensors = False
+            edges.append(_NO_EDGE)
+            needs.append(False)
         node.needs_input_grad = tuple(needs)
-        node.next_functions = tuple(edges)
+        node._next = edges = tuple(edges)
+        if not all_tensors:
+            # the public next_functions drop non-tensor arguments, as PyTorch's do
+            keep = _is_number if cls._wrapped_numbers else _never
+            node._pub_next = tuple([e for a, e in zip(args, edges) if isinstance(a, Tensor) or keep(a)])
         node.to_save = None
         node._seq = _next_seq()
         if raw:
@@ -271,7 +318,7 @@ class Function(metaclass=FunctionMeta):
         if raw and type(out) is not tuple:
             # the common case: one array out
             t = _wrap(out)
-            t.requires_grad = True
+            t._rg = True
             t.grad_fn = node
             node._n_out = 1
             outs = (out,)
@@ -299,7 +346,7 @@ class Function(metaclass=FunctionMeta):
                 if non_diff is not None and any(o is nd for nd in non_diff):
                     node.__dict__.setdefault("_non_diff_idx_set", set()).add(i)
                 else:
-                    t.requires_grad = True
+                    t._rg = True
                     t.grad_fn = node
                     t._output_nr = i
                 results.append(t)
@@ -317,6 +364,14 @@ class Function(metaclass=FunctionMeta):
 
 
 _NO_EDGE = (None, 0)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, complex)) or (getattr(v, "ndim", None) == 0 and not isinstance(v, Tensor))
+
+
+def _never(v) -> bool:
+    return False
 
 
 def _resolve_saved(to_save, args, arrays, outs, results):

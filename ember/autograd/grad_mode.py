@@ -38,6 +38,28 @@ class _GradModeContext:
         if isinstance(fn, type):
             raise TypeError(f"{type(self).__name__} cannot decorate a class")
 
+        import inspect
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def gen_wrapper(*args, **kwargs):
+                # the mode holds while the generator body runs, not between its yields
+                gen = fn(*args, **kwargs)
+                step, arg = gen.send, None
+                while True:
+                    try:
+                        with self.clone():
+                            value = step(arg)
+                    except StopIteration as stop:
+                        return stop.value
+                    try:
+                        step, arg = gen.send, (yield value)
+                    except GeneratorExit:
+                        gen.close()
+                        raise
+                    except BaseException as e:  # noqa: BLE001 - forwarded into the generator
+                        step, arg = gen.throw, e
+            return gen_wrapper
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with self.clone():
@@ -62,16 +84,24 @@ class no_grad(_GradModeContext):
 
     _target = False
 
-    def __init__(self, orig_func=None):
-        # ``@no_grad`` without parentheses is not PyTorch's API; keep the plain signature.
+    def __new__(cls, orig_func=None):
+        # ``@no_grad`` without parentheses decorates directly, as in PyTorch.
+        self = super().__new__(cls)
         if orig_func is not None:
-            raise TypeError("no_grad() takes no positional arguments; use @no_grad()")
+            return self(orig_func)
+        return self
 
 
 class enable_grad(_GradModeContext):
     """Context manager / decorator that turns graph building on (inside a no_grad block)."""
 
     _target = True
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if orig_func is not None:
+            return self(orig_func)
+        return self
 
 
 class set_grad_enabled(_GradModeContext):
@@ -87,7 +117,13 @@ class set_grad_enabled(_GradModeContext):
     def clone(self):
         return set_grad_enabled(self._target)
 
+    def __call__(self, fn):
+        # As a decorator it must not leave the mode changed by its own construction.
+        state.enabled = self._prev
+        return super().__call__(fn)
+
     def __enter__(self):
+        state.enabled = self._target
         return None
 
     def __exit__(self, *exc):

@@ -149,6 +149,7 @@ def getitem(self: Tensor, idx) -> Tensor:
             raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
         r = SelectInt.apply(self, idx)
         r._vc = self._vc
+        r._base = self if self._base is None else self._base
         return r
     if self._data.ndim == 0 and not (idx is None or idx is Ellipsis or (isinstance(idx, tuple) and all(i is None or i is Ellipsis for i in idx))):
         if not (isinstance(idx, Tensor) and idx._data.dtype == np.bool_):
@@ -159,6 +160,7 @@ def getitem(self: Tensor, idx) -> Tensor:
         if basic:
             r = _basic_fn(nidx).apply(self, nidx)
             r._vc = self._vc
+            r._base = self if self._base is None else self._base
             return r
         return Index.apply(self, nidx)
     except IndexError as e:

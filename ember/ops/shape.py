@@ -41,6 +41,7 @@ def _share_vc(out: Tensor, src: Tensor) -> Tensor:
     """Views share their base's version counter."""
     if out._data.base is not None or out._data is src._data:
         out._vc = src._vc
+        out._base = src if src._base is None else src._base  # in-place checks need the view's base
     return out
 
 

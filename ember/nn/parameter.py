@@ -36,10 +36,10 @@ class Parameter(Tensor):
             arr = data._data
         else:
             raise TypeError(f"Parameter(): data must be a Tensor or None, got {type(data).__name__}")
+        if requires_grad and arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t = object.__new__(cls)
-        _init(t, arr, False)
-        if requires_grad:
-            t.requires_grad_(True)  # raises RuntimeError for integer data, as PyTorch does
+        _init(t, arr, bool(requires_grad))
         return t
 
     def __repr__(self):

@@ -94,6 +94,21 @@ def test_default_collate_tensors():
                 tud.default_collate([(torch.tensor(a), {"k": torch.tensor(a[0])}) for a in arrs]))
 
 
+def test_default_collate_tensor_dtypes_and_grad():
+    pairs = [(np.float32, np.float64), (np.int32, np.float32), (np.int64, np.int64), (np.bool_, np.bool_)]
+    for d0, d1 in pairs:
+        a, b = np.ones(3, dtype=d0), np.zeros(3, dtype=d1)
+        assert_same(eud.default_collate([ember.tensor(a), ember.tensor(b)]),
+                    tud.default_collate([torch.tensor(a), torch.tensor(b)]))
+    x = np.arange(4, dtype=np.float32)
+    ea, ta = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    eb, tb = eud.default_collate([ea, ea * 2]), tud.default_collate([ta, ta * 2])
+    assert_same(eb, tb)
+    (eb ** 2).sum().backward()
+    (tb ** 2).sum().backward()
+    np.testing.assert_allclose(ea.grad.numpy(), ta.grad.numpy(), rtol=1e-6)
+
+
 def test_default_collate_keeps_mapping_and_sequence_types():
     od = [collections.OrderedDict(a=i, b=2.0 * i) for i in range(2)]
     e, t = eud.default_collate(od), tud.default_collate(od)

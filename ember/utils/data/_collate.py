@@ -132,8 +132,22 @@ def collate(batch, *, collate_fn_map: dict | None = None):
 
 
 def collate_tensor_fn(batch, *, collate_fn_map=None) -> Tensor:
+    first = batch[0]._data
+    dt, shape = first.dtype, first.shape
+    arrays = []
+    for t in batch:
+        if not isinstance(t, Tensor) or t.requires_grad:
+            break
+        a = t._data
+        if a.dtype != dt or a.shape != shape:
+            break
+        arrays.append(a)
+    else:
+        # Plain same-shape, same-dtype tensors without grad: one array stack, no op dispatch.
+        from ...backends import namespace_of
+        return _wrap(namespace_of(first).stack(arrays, 0))
     from ...ops.shape import stack
-    return stack(batch, 0)
+    return stack(batch, 0)  # errors, dtype promotion and autograd exactly as ember.stack
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None) -> Tensor:

@@ -121,6 +121,11 @@ class Optimizer:
     and ``state`` (a defaultdict keyed by parameter tensor)."""
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        if defaults.get("differentiable"):
+            # foreach/fused/capturable only pick kernels in PyTorch (same numbers): accepted and
+            # ignored here; differentiable changes what step() computes, so it is refused.
+            raise NotImplementedError(f"{type(self).__name__}: differentiable=True is not supported by Ember; "
+                                      "the update runs on arrays outside autograd")
         self.defaults = defaults
         self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
         self._optimizer_step_post_hooks: OrderedDict = OrderedDict()

@@ -149,6 +149,8 @@ def test_add_param_group_and_errors():
         ember.optim.SGD([p], lr=0.1, nesterov=True)
     with pytest.raises(ValueError):
         ember.optim.Adam([p], betas=(1.0, 0.9))
+    with pytest.raises(NotImplementedError):
+        ember.optim.Adam([p], differentiable=True)
     nonleaf = p * 2
     with pytest.raises(ValueError):
         ember.optim.SGD([nonleaf], lr=0.1)

@@ -284,6 +284,8 @@ class Tensor:
         return a if dtype is None else a.astype(dtype)
 
     def __dlpack__(self, *args, **kwargs):
+        if self.requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
         return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
@@ -299,8 +301,9 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (self._cpu_array(), self.requires_grad, str(self.device), type(self) is not Tensor and type(self) or None,
-                           dict(self.__dict__) if self.__dict__ else None))
+        # Views of one array pickle its memory once and share it again after loading.
+        from .serialization import reduce_tensor
+        return reduce_tensor(self)
 
     def __deepcopy__(self, memo):
         if id(self) in memo:

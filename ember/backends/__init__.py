@@ -51,15 +51,39 @@ def device_of(arr) -> device:
     return device("cuda", int(arr.device.id))
 
 
+# Host<->device copies made by Ember (tests assert a training step makes none).
+transfers = {"h2d": 0, "d2h": 0}
+
+
+def to_host(arr):
+    """A NumPy array of ``arr``'s values (a device-to-host copy for CuPy arrays)."""
+    if type(arr) is np.ndarray:
+        return arr
+    transfers["d2h"] += 1
+    return arr.get()
+
+
 def to_device(arr, dev: device):
     """Move an array to ``dev``; returns the same array when it is already there."""
     if dev.type == "cpu":
-        if type(arr) is np.ndarray:
-            return arr
-        return arr.get()
+        return to_host(arr)
     cp = namespace(dev)
     idx = dev.index if dev.index is not None else cp.cuda.runtime.getDevice()
     if isinstance(arr, cp.ndarray) and arr.device.id == idx:
         return arr
+    if isinstance(arr, np.ndarray) and not isinstance(arr, cp.ndarray):
+        transfers["h2d"] += 1
     with cp.cuda.Device(idx):
         return cp.asarray(arr)
+
+
+def same_device(*tensors) -> None:
+    """Raise PyTorch's RuntimeError when tensors live on different devices."""
+    devs = []
+    for t in tensors:
+        d = device_of(t._data)
+        if d not in devs:
+            devs.append(d)
+    if len(devs) > 1:
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{devs[0]} and {devs[1]}!")

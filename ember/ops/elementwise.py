@@ -10,7 +10,7 @@ from .. import _dtype as D
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ..backends import namespace_of
+from ..backends import namespace_of, same_device
 from . import _bw as B
 from ._bw import sum_to
 
@@ -86,6 +86,8 @@ def _promote(a, b):
     ta = isinstance(a, Tensor)
     tb = isinstance(b, Tensor)
     if ta and tb:
+        if type(a._data) is not type(b._data):
+            same_device(a, b)
         if a._data.dtype is b._data.dtype:
             return a, b
         rd = D.result_type(a, b)
@@ -304,7 +306,7 @@ def _binop(fn, a, b):
     # the try costs nothing until NumPy raises; then a shape clash becomes PyTorch's RuntimeError
     try:
         if isinstance(b, Tensor):
-            if isinstance(a, Tensor) and a._data.dtype is b._data.dtype:
+            if isinstance(a, Tensor) and a._data.dtype is b._data.dtype and type(a._data) is type(b._data):
                 return fn.apply(a, b)
         elif type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind == "f":
             return fn.apply(a, b)  # float tensor op Python float: NumPy keeps the tensor's dtype

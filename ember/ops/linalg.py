@@ -5,7 +5,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backends import namespace_of
+from ..backends import namespace_of, same_device
 from . import _bw as B
 
 
@@ -85,8 +85,7 @@ def _check_same_dtype(a, b, op):
 
 def _check_device(a, b):
     if type(a._data) is not type(b._data):
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{a.device} and {b.device}!")
+        same_device(a, b)
 
 
 def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
@@ -112,7 +111,12 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
         return Mm.apply(input, other)
     if a.ndim == 1 and b.ndim == 1:
         return Dot.apply(input, other)
-    return Matmul.apply(input, other)
+    try:
+        return _matmul_fn(a.ndim, b.ndim).apply(input, other)
+    except ValueError:
+        from .elementwise import _raise_broadcast
+        _raise_broadcast(_wrap_shape(a.shape[:-2]), _wrap_shape(b.shape[:-2]))
+        raise
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -254,29 +258,60 @@ class Einsum(Function):
                 r = r.reshape(tuple(shape_of[c] if c in target else 1 for c in full)) if target == "".join(c for c in full if c in target) else r
                 r = B.broadcast_to(r, tuple(shape_of[c] for c in full)) if exp_shape else r
                 if full != s:
-                    eye_spec = s
-                    xp = namespace_of(ops[i] if not isinstance(ops[i], Tensor) else ops[i]._data)
-                    mask = xp.ones(tuple(ops[i].shape), dtype=bool)
-                    for c in set(s):
-                        pos = [k for k, d in enumerate(s) if d == c]
-                        if len(pos) > 1:
-                            n = ops[i].shape[pos[0]]
-                            sh = [1] * len(s)
-                            ar = xp.arange(n)
-                            m = None
-                            for p in pos:
-                                sh2 = list(sh)
-                                sh2[p] = n
-                                v = ar.reshape(sh2)
-                                m = v if m is None else (m == v)
-                            mask = mask & m
-                    del eye_spec
-                    src = "".join(full)
-                    idx = [src.index(c) for c in s]
-                    rr = r.transpose(idx) if not isinstance(r, Tensor) else r.permute(idx)
-                    r = rr * mask
+                    r = _to_diagonal(r, full, s, shape_of)
             grads.append(r)
         return tuple(grads)
+
+
+def _to_diagonal(r, full, s, shape_of):
+    """Place ``r`` (subscripts ``full``, each letter once) on the diagonals of an operand whose
+    subscripts ``s`` repeat letters: every repeat gets a fresh letter tied by an identity matrix."""
+    letters = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in s]
+    seen, s_out, eye_subs = set(), [], []
+    for c in s:
+        if c in seen:
+            f = letters.pop(0)
+            s_out.append(f)
+            eye_subs.append(c + f)
+        else:
+            seen.add(c)
+            s_out.append(c)
+    arr = r._data if isinstance(r, Tensor) else r
+    xp = namespace_of(arr)
+    eyes = [xp.eye(shape_of[e[0]], dtype=arr.dtype) for e in eye_subs]
+    spec = ",".join([full] + eye_subs) + "->" + "".join(s_out)
+    if isinstance(r, Tensor):
+        from .._tensor import _wrap
+        return einsum(spec, r, *[_wrap(e) for e in eyes])
+    return xp.einsum(spec, r, *eyes)
+
+
+def _matmul_fn(nda, ndb):
+    """PyTorch decomposes matmul; its outermost node names the grad_fn. Ember runs one fused
+    node under the same name."""
+    if nda == 2 and ndb == 1:
+        return _Mv
+    if nda == 1 and ndb == 2:
+        return _MatmulSqueeze
+    if nda == 2:
+        return _MatmulClone
+    return _MatmulUnsafeView
+
+
+class _Mv(Matmul):
+    node_name = "MvBackward0"
+
+
+class _MatmulSqueeze(Matmul):
+    node_name = "SqueezeBackward4"
+
+
+class _MatmulClone(Matmul):
+    node_name = "CloneBackward0"
+
+
+class _MatmulUnsafeView(Matmul):
+    node_name = "UnsafeViewBackward0"
 
 
 def einsum(equation: str, *operands) -> Tensor:
@@ -325,6 +360,12 @@ def _expand_ellipsis(eq, operands):
             counts[c] = counts.get(c, 0) + 1
         out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
     return ",".join(new_subs) + "->" + out
+
+
+def _wrap_shape(shape):
+    """A stand-in with only ``.shape``, for the broadcast error of batch dims."""
+    from types import SimpleNamespace
+    return SimpleNamespace(shape=tuple(shape))
 
 
 def tensordot(a, b, dims=2):

@@ -356,6 +356,9 @@ class Cat(Function):
 def _same_dtype(tensors):
     from .. import _dtype as D
     from .elementwise import to_dtype
+    if len({type(t._data) for t in tensors}) > 1:
+        from ..backends import same_device
+        same_device(*tensors)
     dts = {t._data.dtype for t in tensors}
     if len(dts) == 1:
         return tensors

@@ -245,6 +245,7 @@ def _load_zip(fp, where, restore, weights_only, use_mmap):
         if use_mmap:
             mm = _mmap.mmap(fp.fileno(), 0, access=_mmap.ACCESS_COPY)
         storages: dict[str, LoadedStorage] = {}
+        crc = _CrcChecker(where, inline=order == "big")
 
         def load_storage(key, dtype, numel, location):
             st = storages.get(key)
@@ -253,7 +254,7 @@ def _load_zip(fp, where, restore, weights_only, use_mmap):
                 if zi is None:
                     raise CheckpointError(f"ember.load: {where} has no storage record 'data/{key}' "
                                           "(file incomplete or corrupted)")
-                st = _read_storage(fp, mm, zi, dtype, numel, location, order, where)
+                st = _read_storage(fp, mm, zi, dtype, numel, location, order, where, crc)
                 st = restore(st, location)
                 storages[key] = st
             return st
@@ -261,16 +262,59 @@ def _load_zip(fp, where, restore, weights_only, use_mmap):
         unpickler_cls = SafeUnpickler if weights_only else FullUnpickler
         up = unpickler_cls(io.BytesIO(data_pkl), load_storage, where)
         try:
-            return up.load()
+            obj = up.load()
+            crc.finish()
+            return obj
         except (CheckpointError, pickle.UnpicklingError):
             raise
         except (EOFError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError, OverflowError,
                 AttributeError, struct.error, MemoryError, RecursionError) as e:
             raise CheckpointError(f"ember.load: {where} is corrupted: its data.pkl does not unpickle "
                                   f"({type(e).__name__}: {e})") from e
+        finally:
+            crc.close()
 
 
-def _read_storage(fp, mm, zi, dtype, numel, location, order, where) -> LoadedStorage:
+class _CrcChecker:
+    """Checks storage records' CRC-32 in a worker thread while the next record is read.
+
+    ``zlib.crc32`` and ``readinto`` both release the GIL, so verifying costs little wall time.
+    """
+
+    _THREAD_MIN = 1 << 20
+
+    def __init__(self, where, inline=False):
+        self.where, self.inline = where, inline
+        self.pool = None
+        self.jobs = []
+
+    def check(self, view, zi):
+        if not VERIFY_CRC or not zi.CRC:
+            return
+        if self.inline or view.nbytes < self._THREAD_MIN:
+            self._verify(zlib.crc32(view), zi)
+            return
+        if self.pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ember-crc")
+        self.jobs.append((self.pool.submit(zlib.crc32, view), zi))
+
+    def _verify(self, value, zi):
+        if value != zi.CRC:
+            raise CheckpointError(f"ember.load: {self.where} is corrupted: record {zi.filename} fails its "
+                                  "CRC-32 check")
+
+    def finish(self):
+        for fut, zi in self.jobs:
+            self._verify(fut.result(), zi)
+        self.jobs = []
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_storage(fp, mm, zi, dtype, numel, location, order, where, crc) -> LoadedStorage:
     bf16 = isinstance(dtype, str) and dtype == BFLOAT16_NAME
     np_dtype = np.dtype(np.uint16) if bf16 else dtype
     nbytes = numel * np_dtype.itemsize
@@ -298,9 +342,7 @@ def _read_storage(fp, mm, zi, dtype, numel, location, order, where) -> LoadedSto
                 if not n:
                     raise CheckpointError(f"ember.load: {where} is truncated inside record {zi.filename}")
                 got += n
-            if VERIFY_CRC and zi.CRC and zlib.crc32(view) != zi.CRC:
-                raise CheckpointError(f"ember.load: {where} is corrupted: record {zi.filename} fails its "
-                                      "CRC-32 check")
+            crc.check(view, zi)
     if order == "big" and np_dtype.itemsize > 1:
         if not arr.flags.writeable:
             arr = arr.copy()

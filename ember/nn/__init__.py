@@ -14,6 +14,7 @@ from .modules.padding import (ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroP
 from .modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: F401
 from .modules.upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: F401
 from .modules.fold import Fold, Unfold  # noqa: F401
+from .modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
 from . import utils  # noqa: F401,E402
 from . import parallel  # noqa: E402,F401
 from .modules.activation import *  # noqa: F401,F403

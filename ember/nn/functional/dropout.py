@@ -66,11 +66,11 @@ def _feature_dropout(input, p, training, inplace, batched):
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if not training or p == 0.0:
         return input
-    if not batched:  # (C, *) input: one draw per channel
-        shape = input._data.shape[:1] + (1,) * (input.dim() - 1)
-    else:
-        shape = _feature_shape(input)
-    return _apply_mask(input, _scaled(input, shape, p), inplace)
+    if not batched:  # (C, *) input: add the batch dim, as PyTorch does (grad_fn SqueezeBackward1)
+        out = _apply_mask(input.unsqueeze(0), _scaled(input, (1,) + _feature_shape(input.unsqueeze(0))[1:], p),
+                          False).squeeze(0)
+        return E.inplace(input, out) if inplace else out
+    return _apply_mask(input, _scaled(input, _feature_shape(input), p), inplace)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(VPY) -m ruff check ember tests bench examples scripts
 
 test: $(STAMP) lint
-	$(VPY) -m pytest -q -p no:cacheprovider tests
+	$(VPY) -m pytest -q tests
 
 demo: $(DEMO_STAMP)
 	$(VPY) -m ember.demo

@@ -15,6 +15,9 @@ from .modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: F401
 from .modules.upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: F401
 from .modules.fold import Fold, Unfold  # noqa: F401
 from .modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
+from .modules.attention import MultiheadAttention  # noqa: F401
+from .modules.transformer import (Transformer, TransformerEncoder, TransformerDecoder,  # noqa: F401
+                                 TransformerEncoderLayer, TransformerDecoderLayer)
 from . import utils  # noqa: F401,E402
 from . import parallel  # noqa: E402,F401
 from .modules.activation import *  # noqa: F401,F403

@@ -1,0 +1,82 @@
+"""Real-GPU tests: run only where CuPy sees an NVIDIA GPU (scripts/gpu_check.sh runs them); skipped otherwise."""
+import numpy as np
+import pytest
+
+import ember
+from ember import nn
+
+pytestmark = pytest.mark.skipif(not ember.cuda.is_available(), reason="needs CuPy and an NVIDIA GPU")
+
+
+def _cp():
+    import cupy
+    return cupy
+
+
+def test_tensors_live_in_cupy_arrays():
+    x = ember.randn(4, 5, device="cuda")
+    assert isinstance(x._data, _cp().ndarray) and x.is_cuda and x.device.type == "cuda"
+    with pytest.raises(TypeError):
+        x.numpy()
+    np.testing.assert_allclose(x.cpu().numpy(), _cp().asnumpy(x._data))
+
+
+@pytest.mark.parametrize("op", ["add", "mul", "matmul", "tanh", "sigmoid", "softmax", "sum", "mean", "max",
+                                "index", "cat", "conv2d", "layer_norm", "cross_entropy"])
+def test_op_values_and_grads_match_cpu(op):
+    import ember.nn.functional as F
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 6)).astype(np.float32)
+    b = rng.standard_normal((4, 6)).astype(np.float32)
+    img = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+
+    def run(dev):
+        x = ember.tensor(a, device=dev, requires_grad=True)
+        y = ember.tensor(b, device=dev, requires_grad=True)
+        fns = {
+            "add": lambda: x + y, "mul": lambda: x * y, "matmul": lambda: x @ y.T, "tanh": lambda: x.tanh(),
+            "sigmoid": lambda: x.sigmoid(), "softmax": lambda: F.softmax(x, -1), "sum": lambda: x.sum(0),
+            "mean": lambda: x.mean(), "max": lambda: x.max(1)[0], "index": lambda: x[[0, 2], 1:4],
+            "cat": lambda: ember.cat([x, y], 1), "layer_norm": lambda: F.layer_norm(x, (6,)),
+            "cross_entropy": lambda: F.cross_entropy(x, ember.tensor([0, 1, 2, 3], device=dev)),
+        }
+        if op == "conv2d":
+            xi = ember.tensor(img, device=dev, requires_grad=True)
+            out = F.conv2d(xi, ember.tensor(w, device=dev), padding=1)
+            out.sum().backward()
+            return out.cpu().detach().numpy(), xi.grad.cpu().numpy()
+        out = fns[op]()
+        (out * out).sum().backward()
+        return out.detach().cpu().numpy(), x.grad.cpu().numpy()
+    for got, want in zip(run("cuda"), run("cpu")):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_training_step_has_no_host_transfers_on_gpu():
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(8 * 4 * 4, 10)).cuda()
+    opt = ember.optim.Adam(model.parameters(), lr=1e-3)
+    x = ember.randn(16, 1, 8, 8, device="cuda")
+    y = ember.randint(0, 10, (16,)).cuda()
+    loss_fn = nn.CrossEntropyLoss()
+    for i in range(3):
+        if i == 2:
+            ember.cuda.reset_transfer_counts()
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    ember.cuda.synchronize()
+    assert ember.cuda.transfer_counts() == {"h2d": 0, "d2h": 0}
+    assert all(isinstance(p._data, _cp().ndarray) for p in model.parameters())
+
+
+def test_save_cuda_tensor_and_map_location(tmp_path):
+    t = ember.arange(6.0, device="cuda")
+    path = tmp_path / "c.pt"
+    ember.save({"t": t}, path)
+    back = ember.load(path, map_location="cpu")
+    assert back["t"].is_cpu and back["t"].tolist() == list(range(6))
+    again = ember.load(path)
+    assert again["t"].is_cuda

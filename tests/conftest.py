@@ -38,6 +38,8 @@ def assert_close(e, t, rtol=1e-5, atol=1e-6, check_dtype=True):
         assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], f"dtype {e.dtype} != torch {t.dtype}"
     if a.dtype == bool or b.dtype == bool:
         np.testing.assert_array_equal(a, b)
+    elif a.dtype.kind == "c" or b.dtype.kind == "c":
+        np.testing.assert_allclose(a.astype(np.complex128), b.astype(np.complex128), rtol=rtol, atol=atol)
     else:
         np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol, atol=atol)
 

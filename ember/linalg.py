@@ -32,14 +32,16 @@ class VectorNorm(Function):
         else:
             r = (ax ** ord).sum(axis=axes, keepdims=True) ** (1.0 / ord)
         r = r.astype(x.dtype, copy=False)
-        ctx.save_for_backward(x, r)
         ctx.ord, ctx.axes = ord, axes
         ctx.kept = r.shape
-        return r if keepdim else r.reshape(tuple(s for i, s in enumerate(x.shape) if axes is not None and i not in axes))
+        out = r if keepdim else r.reshape(tuple(s for i, s in enumerate(x.shape) if axes is not None and i not in axes))
+        ctx.save_for_backward(x, out)  # the output itself, so double backward sees its graph
+        return out
 
     @staticmethod
     def backward(ctx, g):
         x, r = ctx.saved_tensors
+        r = r.reshape(ctx.kept)
         g = g.reshape(ctx.kept)
         p = ctx.ord
         if p == 2:

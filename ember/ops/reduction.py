@@ -403,12 +403,14 @@ class Std(Function):
         ctx.kept = _kept_shape(x.shape, axes)
         ctx.axes = axes
         r = namespace_of(x).asarray(x.std(axis=axes, ddof=correction, keepdims=True)).astype(x.dtype, copy=False)
-        ctx.save_for_backward(x, r)
-        return r if keepdim else r.reshape(tuple(s for i, s in enumerate(x.shape) if axes is not None and i not in axes))
+        out = r if keepdim else r.reshape(tuple(s for i, s in enumerate(x.shape) if axes is not None and i not in axes))
+        ctx.save_for_backward(x, out)  # the output itself, so double backward sees its graph
+        return out
 
     @staticmethod
     def backward(ctx, g):
         x, s = ctx.saved_tensors
+        s = s.reshape(ctx.kept)
         mu = x.mean(axis=ctx.axes, keepdims=True) if not isinstance(x, Tensor) else mean(x, ctx.axes, True)
         return g.reshape(ctx.kept) * (x - mu) / (s * ctx.denom), None, None, None
 
@@ -457,14 +459,15 @@ class LogSumExp(Function):
         m = x.max(axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         r = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
-        ctx.save_for_backward(x, r)
         ctx.kept = r.shape
-        return r if keepdim else r.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
+        out = r if keepdim else r.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
+        ctx.save_for_backward(x, out)  # the output itself, so double backward sees its graph
+        return out
 
     @staticmethod
     def backward(ctx, g):
         x, r = ctx.saved_tensors
-        return g.reshape(ctx.kept) * B.exp(x - r), None, None
+        return g.reshape(ctx.kept) * B.exp(x - r.reshape(ctx.kept)), None, None
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:

@@ -65,18 +65,16 @@ class _Formatter:
             vals = nz.tolist()
             self.int_mode = bool(np.all(np.ceil(nz) == nz))
             wide = mx / mn > 1000.0 or mx > 1.0e8
-            if self.int_mode:
-                if wide:
-                    self.sci_mode = True
-                    self.max_width = max(len(f"{x:.{p}e}") for x in vals)
-                else:
-                    self.max_width = max(len(f"{x:.0f}") for x in vals) + 1
-            elif wide or mn < 1.0e-4:
-                self.sci_mode = True
+            self.sci_mode = wide if self.int_mode else (wide or mn < 1.0e-4)
+            if PRINT_OPTS.sci_mode is not None:
+                self.sci_mode = PRINT_OPTS.sci_mode
+            if self.sci_mode:
                 self.max_width = max(len(f"{x:.{p}e}") for x in vals)
+            elif self.int_mode:
+                self.max_width = max(len(f"{x:.0f}") for x in vals) + 1
             else:
                 self.max_width = max(len(f"{x:.{p}f}") for x in vals)
-        if PRINT_OPTS.sci_mode is not None:
+        elif PRINT_OPTS.sci_mode is not None:
             self.sci_mode = PRINT_OPTS.sci_mode
 
     def width(self) -> int:

@@ -63,7 +63,10 @@ class Select(Function):
     @staticmethod
     def forward(ctx, x, idx):
         ctx.shape, ctx.dtype, ctx.idx = x.shape, x.dtype, idx
-        return x[idx]
+        r = x[idx]
+        if type(r) is not type(x):  # a NumPy scalar is a copy: take the 0-d view instead
+            r = x[(idx if type(idx) is tuple else (idx,)) + (Ellipsis,)]
+        return r
 
     @staticmethod
     def backward(ctx, g):
@@ -88,20 +91,32 @@ class _AliasView(Select):
     node_name = "AliasBackward0"
 
 
-_FULL = slice(None)
-
-
-def _basic_fn(nidx):
-    """PyTorch applies a basic index one element at a time; the last one that does something
-    names the grad_fn (an int: Select, None: Unsqueeze, a slice: Slice)."""
-    for i in reversed(nidx):
+def _basic_fn(nidx, shape, bare):
+    """PyTorch applies a basic index one element at a time, skipping slices that keep a whole
+    dim; the last one that does something names the grad_fn (int: Select, None: Unsqueeze,
+    slice: Slice; nothing: Alias). A bare slice (not in a tuple) is always applied."""
+    if bare and type(nidx[0]) is slice:
+        return Select
+    consumed = sum(1 for i in nidx if i is not None and i is not Ellipsis)
+    dims, d = [], 0
+    for i in nidx:
+        if i is Ellipsis:
+            d += len(shape) - consumed
+            dims.append(None)
+        elif i is None:
+            dims.append(None)
+        else:
+            dims.append(d)
+            d += 1
+    for i, d in zip(reversed(nidx), reversed(dims)):
         if type(i) is int:
             return SelectInt
         if i is None:
             return _UnsqueezeView
-        if type(i) is slice and i != _FULL:
+        if type(i) is slice and not (i.start in (None, 0) and i.step in (None, 1)
+                                     and (i.stop is None or i.stop >= shape[d])):
             return Select
-    return Select if len(nidx) == 1 and nidx[0] == _FULL else _AliasView
+    return _AliasView
 
 
 class Index(Function):
@@ -158,7 +173,7 @@ def getitem(self: Tensor, idx) -> Tensor:
     nidx, basic = _convert_index(idx, self._data.shape)
     try:
         if basic:
-            r = _basic_fn(nidx).apply(self, nidx)
+            r = _basic_fn(nidx, self._data.shape, not isinstance(idx, tuple)).apply(self, nidx)
             r._vc = self._vc
             r._base = self if self._base is None else self._base
             return r

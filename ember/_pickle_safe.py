@@ -187,7 +187,7 @@ class TorchPickler(pickle._Pickler):
             return REBUILD_PARAMETER, (data, t.requires_grad, collections.OrderedDict())
         arr = t._data
         location = "cpu"
-        if type(arr) is not np.ndarray and not isinstance(arr, np.ndarray):  # CuPy: saved from a host copy
+        if type(arr) is not np.ndarray:  # CuPy: saved from a host copy (views do not share then)
             location = str(t.device)
             arr = arr.get()
         record, offset, strides = self._storage_of(arr, location)
@@ -340,7 +340,8 @@ def _strided_view(storage, offset, size, stride):
         arr = np.ndarray(size, base.dtype, buffer=base, offset=offset * isz,
                          strides=tuple(s * isz for s in stride))
         return arr
-    xp = importlib.import_module("cupy")
+    from .backends import cupy
+    xp = cupy()
     if 0 in size:
         return xp.empty(size, base.dtype)
     return xp.lib.stride_tricks.as_strided(base[offset:], shape=size, strides=tuple(s * isz for s in stride))

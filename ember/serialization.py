@@ -188,8 +188,12 @@ def load(f: FILE_LIKE, map_location: MAP_LOCATION = None, pickle_module: Any = N
     restore = _location_restorer(map_location)
     own = isinstance(f, (str, os.PathLike))
     where = repr(os.fspath(f)) if own else f"<{type(f).__name__}>"
-    if mmap and not own and not hasattr(f, "fileno"):
-        raise ValueError("ember.load: mmap=True needs a file path (or a file object with fileno())")
+    if mmap and not own:
+        try:
+            f.fileno()
+        except (AttributeError, OSError, ValueError):
+            raise ValueError("ember.load: mmap=True needs a file path or a real file object "
+                             f"(with fileno()), got {type(f).__name__}") from None
     fp = open(f, "rb") if own else f
     try:
         if not own and not _seekable(fp):
@@ -222,9 +226,9 @@ def _load_zip(fp, where, restore, weights_only, use_mmap):
                               f"first bytes {head!r})")
     try:
         zf = zipfile.ZipFile(fp, "r")
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as e:
+    except Exception as e:  # zipfile raises many kinds for a damaged directory
         raise CheckpointError(f"ember.load: {where} is truncated or corrupted: cannot read its zip "
-                              f"directory ({e})") from None
+                              f"directory ({type(e).__name__}: {e})") from None
     with zf:
         infos = {zi.filename: zi for zi in zf.infolist()}
         pkl = [n for n in infos if n.endswith("/data.pkl") and n.count("/") == 1]
@@ -237,8 +241,8 @@ def _load_zip(fp, where, restore, weights_only, use_mmap):
             data_pkl = zf.read(pkl[0])
             order = zf.read(prefix + "byteorder").decode("ascii", "replace") if prefix + "byteorder" in infos \
                 else "little"
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, struct.error) as e:
-            raise CheckpointError(f"ember.load: {where} is corrupted: {e}") from None
+        except Exception as e:  # bad CRC, unknown compression, bad local header ...
+            raise CheckpointError(f"ember.load: {where} is corrupted: {type(e).__name__}: {e}") from None
         if order not in ("little", "big"):
             raise CheckpointError(f"ember.load: {where} has an invalid byteorder record {order!r}")
         mm = None
@@ -324,8 +328,9 @@ def _read_storage(fp, mm, zi, dtype, numel, location, order, where, crc) -> Load
     if zi.compress_type != zipfile.ZIP_STORED:  # a re-zipped checkpoint: decompress (zipfile checks CRC)
         try:
             arr = np.frombuffer(bytearray(_zip_read(fp, zi, where)), dtype=np_dtype)
-        except zipfile.BadZipFile as e:
-            raise CheckpointError(f"ember.load: {where}: {e}") from None
+        except Exception as e:
+            raise CheckpointError(f"ember.load: {where}: record {zi.filename} is corrupted "
+                                  f"({type(e).__name__}: {e})") from None
     else:
         off = _data_offset(fp, zi, where)
         if mm is not None:
@@ -419,7 +424,7 @@ def reduce_tensor(t: Tensor):
     """
     arr = t._data
     dev = "cpu"
-    if not isinstance(arr, np.ndarray):
+    if type(arr) is not np.ndarray:
         dev = str(t.device)
         arr = arr.get()
     cls = type(t) if type(t) is not Tensor else None

@@ -12,7 +12,7 @@ works, while the fast path calls the array kernels directly and reuses the im2co
 the forward pass made contiguous once.
 
 im2col is a strided view (``as_strided``) of the padded input, copied once into the layout
-(N, groups, C/groups * prod(kernel), L); the convolution is then one batched GEMM. col2im
+(groups, C/groups * prod(kernel), N * L); the convolution is then one GEMM per group. col2im
 accumulates with a loop over kernel offsets only (never over pixels or batch elements).
 """
 from __future__ import annotations
@@ -48,7 +48,11 @@ def _out_size(size, k, s, p, d):
 
 
 def _im2col(x, kshape, params):
-    """(N, C, *S) -> (N, g, C/g * prod(k), L) contiguous, plus the output spatial shape."""
+    """(N, C, *S) -> col (g, C/g * prod(k), N * L) contiguous, plus the output spatial shape.
+
+    Groups lead and the batch sits inside the GEMM's column dimension, so a convolution is one
+    GEMM per group (a single GEMM when groups == 1) and both gradients are GEMMs on the same buffer.
+    """
     stride, pads, dil, groups = params
     xp = namespace_of(x)
     nd = len(kshape)
@@ -62,29 +66,28 @@ def _im2col(x, kshape, params):
     st = x.strides
     cg = C // groups
     view = xp.lib.stride_tricks.as_strided(
-        x, shape=(N, groups, cg) + tuple(kshape) + out,
-        strides=(st[0], st[1] * cg, st[1]) + tuple(st[2 + i] * dil[i] for i in range(nd))
+        x, shape=(groups, cg) + tuple(kshape) + (N,) + out,
+        strides=(st[1] * cg, st[1]) + tuple(st[2 + i] * dil[i] for i in range(nd)) + (st[0],)
         + tuple(st[2 + i] * stride[i] for i in range(nd)))
-    L = math.prod(out)
-    col = xp.ascontiguousarray(view).reshape(N, groups, cg * math.prod(kshape), L)
+    col = xp.ascontiguousarray(view).reshape(groups, cg * math.prod(kshape), N * math.prod(out))
     return col, out
 
 
 def _col2im(gcol, xshape, kshape, out, params):
-    """Adjoint of ``_im2col``: (N, g, C/g * prod(k), L) -> (N, C, *S) by accumulating kernel offsets."""
+    """Adjoint of ``_im2col``: (g, C/g * prod(k), N * L) -> (N, C, *S), accumulating kernel offsets."""
     stride, pads, dil, groups = params
     xp = namespace_of(gcol)
     nd = len(kshape)
     N, C = xshape[:2]
     padded = tuple(xshape[2 + i] + pads[i][0] + max(pads[i][1], 0) for i in range(nd))
-    gx = xp.zeros((N, C) + padded, dtype=gcol.dtype)
-    gcol = gcol.reshape((N, C) + tuple(kshape) + tuple(out))
+    gx = xp.zeros((C, N) + padded, dtype=gcol.dtype)
+    gcol = gcol.reshape((C,) + tuple(kshape) + (N,) + tuple(out))
     for offs in itertools.product(*[range(k) for k in kshape]):
         sl = tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(offs, dil, stride, out))
-        gx[(slice(None), slice(None)) + sl] += gcol[(slice(None), slice(None)) + offs]
+        gx[(slice(None), slice(None)) + sl] += gcol[(slice(None),) + offs]
     if any(p[0] or p[1] for p in pads):
         gx = gx[(slice(None), slice(None)) + tuple(slice(p[0], p[0] + xshape[2 + i]) for i, p in enumerate(pads))]
-    return gx
+    return xp.ascontiguousarray(gx.swapaxes(0, 1))
 
 
 def _wmat(w, groups):
@@ -92,32 +95,56 @@ def _wmat(w, groups):
     return w.reshape(groups, o // groups, -1)
 
 
+def _to_cols(g, groups):
+    """(N, O, *out) -> (g, O/g, N * L) contiguous (the layout of the GEMMs)."""
+    xp = namespace_of(g)
+    N, O = g.shape[:2]
+    gm = g.reshape(N, groups, O // groups, -1).transpose(1, 2, 0, 3)
+    return xp.ascontiguousarray(gm).reshape(groups, O // groups, -1)
+
+
+def _from_cols(y, N, out):
+    """(g, O/g, N * L) -> (N, O, *out) contiguous."""
+    xp = namespace_of(y)
+    g, og = y.shape[:2]
+    y = y.reshape(g, og, N, -1).transpose(2, 0, 1, 3)
+    return xp.ascontiguousarray(y).reshape((N, g * og) + tuple(out))
+
+
 def _conv_fwd(x, w, params, want_col=False):
     groups = params[3]
     col, out = _im2col(x, w.shape[2:], params)
-    y = _wmat(w, groups) @ col                                   # (N, g, O/g, L)
-    y = y.reshape((x.shape[0], w.shape[0]) + out)
+    y = _from_cols(_wmat(w, groups) @ col, x.shape[0], out)     # one GEMM per group
     return (y, col) if want_col else y
 
 
 def _conv_grad_input(g, w, params, xshape):
     groups = params[3]
-    N = g.shape[0]
-    out = g.shape[2:]
-    gm = g.reshape(N, groups, w.shape[0] // groups, -1)
-    wm = _wmat(w, groups)
-    gcol = wm.swapaxes(-1, -2) @ gm                              # (N, g, C/g*K, L)
-    return _col2im(gcol, xshape, w.shape[2:], out, params)
+    gcol = _wmat(w, groups).swapaxes(-1, -2) @ _to_cols(g, groups)   # (g, C/g*K, N*L)
+    return _col2im(gcol, xshape, w.shape[2:], g.shape[2:], params)
 
 
 def _conv_grad_weight(x, g, params, wshape, col=None):
     groups = params[3]
     if col is None:
         col, _ = _im2col(x, wshape[2:], params)
-    N = g.shape[0]
-    gm = g.reshape(N, groups, wshape[0] // groups, -1)
-    gw = (gm @ col.swapaxes(-1, -2)).sum(axis=0)                  # (g, O/g, C/g*K)
+    gw = _to_cols(g, groups) @ col.swapaxes(-1, -2)              # (g, O/g, C/g*K)
     return gw.reshape(wshape)
+
+
+def _unfold_arr(x, kshape, params):
+    """im2col in F.unfold's layout: (N, C * prod(k), L)."""
+    col, out = _im2col(x, kshape, params)
+    N = x.shape[0]
+    xp = namespace_of(x)
+    return xp.ascontiguousarray(col.reshape(-1, N, math.prod(out)).swapaxes(0, 1)), out
+
+
+def _fold_arr(cols, xshape, kshape, out, params):
+    """col2im from F.fold's layout (N, C * prod(k), L)."""
+    xp = namespace_of(cols)
+    gcol = xp.ascontiguousarray(cols.swapaxes(0, 1)).reshape(1, cols.shape[1], -1)
+    return _col2im(gcol, xshape, kshape, out, params)
 
 
 def _bias_grad(g):

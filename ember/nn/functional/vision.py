@@ -15,7 +15,7 @@ import numpy as np
 from ..._tensor import Tensor, _wrap
 from ...autograd.function import Function
 from ...backends import namespace_of
-from .conv import _col2im, _im2col, _ntuple, _Params
+from .conv import _fold_arr, _ntuple, _Params, _unfold_arr
 
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 
@@ -202,16 +202,15 @@ class Im2Col(Function):
 
     @staticmethod
     def forward(ctx, x, k, params):
-        col, out = _im2col(x, k, params)
+        col, out = _unfold_arr(x, k, params)
         ctx.xshape, ctx.k, ctx.params, ctx.out = x.shape, k, params, out
-        return col.reshape(x.shape[0], -1, col.shape[-1])
+        return col
 
     @staticmethod
     def backward(ctx, g):
         if isinstance(g, Tensor):
             return Col2Im.apply(g, ctx.xshape, ctx.k, ctx.out, ctx.params), None, None
-        return _col2im(g.reshape(g.shape[0], 1, g.shape[1], g.shape[2]), ctx.xshape, ctx.k, ctx.out,
-                       ctx.params), None, None
+        return _fold_arr(g, ctx.xshape, ctx.k, ctx.out, ctx.params), None, None
 
 
 class Col2Im(Function):
@@ -221,14 +220,13 @@ class Col2Im(Function):
     @staticmethod
     def forward(ctx, g, xshape, k, out, params):
         ctx.k, ctx.params = k, params
-        return _col2im(g.reshape(g.shape[0], 1, g.shape[1], g.shape[2]), xshape, k, out, params)
+        return _fold_arr(g, xshape, k, out, params)
 
     @staticmethod
     def backward(ctx, gy):
         if isinstance(gy, Tensor):
             return Im2Col.apply(gy, ctx.k, ctx.params), None, None, None, None
-        col, _ = _im2col(gy, ctx.k, ctx.params)
-        return col.reshape(gy.shape[0], -1, col.shape[-1]), None, None, None, None
+        return _unfold_arr(gy, ctx.k, ctx.params)[0], None, None, None, None
 
 
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:

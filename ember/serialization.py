@@ -138,6 +138,8 @@ def _atomic_write(path: str, write: Callable) -> None:
     if os.path.isdir(path):
         raise IsADirectoryError(f"ember.save: {path!r} is a directory")
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
@@ -259,7 +261,10 @@ def _load_zip(fp, where, restore, weights_only, use_mmap):
                     raise CheckpointError(f"ember.load: {where} has no storage record 'data/{key}' "
                                           "(file incomplete or corrupted)")
                 st = _read_storage(fp, mm, zi, dtype, numel, location, order, where, crc)
-                st = restore(st, location)
+                try:
+                    st = restore(st, location)
+                except Exception as e:  # the user's map_location: not a corrupted file
+                    raise _MapLocationError(e) from e
                 storages[key] = st
             return st
 
@@ -271,12 +276,20 @@ def _load_zip(fp, where, restore, weights_only, use_mmap):
             return obj
         except (CheckpointError, pickle.UnpicklingError):
             raise
+        except _MapLocationError as e:
+            raise e.error from None
         except (EOFError, ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError, OverflowError,
                 AttributeError, struct.error, MemoryError, RecursionError) as e:
             raise CheckpointError(f"ember.load: {where} is corrupted: its data.pkl does not unpickle "
                                   f"({type(e).__name__}: {e})") from e
         finally:
             crc.close()
+
+
+class _MapLocationError(Exception):
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
 
 
 class _CrcChecker:

@@ -127,6 +127,12 @@ def test_map_location_callable_and_storage_api(tmp_path):
     with pytest.raises(TypeError, match="map_location"):
         ember.load(tmp_path / "c.pt", map_location=3.5)
 
+    def broken(storage, loc):
+        raise KeyError("user bug")
+
+    with pytest.raises(KeyError, match="user bug"):  # the user's error, not "file corrupted"
+        ember.load(tmp_path / "c.pt", map_location=broken)
+
 
 def test_mmap_is_lazy_and_copy_on_write(tmp_path, rng):
     x = ember.tensor(rng.standard_normal((32, 32)).astype(np.float32))

@@ -392,3 +392,30 @@ def test_ember_file_layout_matches_torch(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         torch.load(tmp_path / "e.pt", weights_only=True, mmap=True)
+
+
+def test_big_endian_checkpoint_reads_like_torch(tmp_path, rng):
+    import zipfile
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    ember.save({"w": ember.tensor(a), "v": ember.tensor(a)[1:, ::2], "i": ember.arange(4)}, tmp_path / "le.pt")
+    with zipfile.ZipFile(tmp_path / "le.pt") as src, zipfile.ZipFile(tmp_path / "be.pt", "w") as dst:
+        for n in src.namelist():  # the same checkpoint as a big-endian machine would write it
+            data = src.read(n)
+            if n.endswith("byteorder"):
+                data = b"big"
+            elif "/data/" in n:
+                dt = np.float32 if n.endswith("/0") else np.int64
+                data = np.frombuffer(data, dt).byteswap().tobytes()
+            dst.writestr(n, data)
+    want = torch.load(tmp_path / "be.pt", weights_only=True)
+    got = ember.load(tmp_path / "be.pt")
+    for k in want:
+        _assert_same(got[k], want[k])
+    _assert_same(got["w"], torch.tensor(a))
+
+
+def test_save_into_missing_folder_raises_like_torch(tmp_path):
+    with pytest.raises(RuntimeError, match="does not exist"):
+        torch.save(torch.ones(1), tmp_path / "nope" / "t.pt")
+    with pytest.raises(RuntimeError, match="does not exist"):
+        ember.save(ember.ones(1), tmp_path / "nope" / "e.pt")

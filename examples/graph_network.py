@@ -48,7 +48,7 @@ def two_communities(n=60, seed=0):
     adj = (r.random((n, n)) < p).astype(np.float32)
     adj = np.triu(adj, 1)
     adj = adj + adj.T
-    feats = r.standard_normal((n, 8)).astype(np.float32) + 0.3 * labels[:, None]
+    feats = (r.standard_normal((n, 8)) + 0.3 * labels[:, None]).astype(np.float32)
     return torch.from_numpy(feats), torch.from_numpy(adj), torch.from_numpy(labels.astype(np.int64))
 
 

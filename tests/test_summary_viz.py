@@ -30,7 +30,8 @@ def test_summary_counts_and_shapes_match_torch():
     for layer in stats.layers:
         assert layer.output_shape == shapes[layer.name], layer.name
     text = str(stats)
-    assert "Conv2d (0)" in text and "Total params: 250" in text and "Non-trainable params: 10" in text
+    total = sum(p.numel() for p in tm.parameters())
+    assert "Conv2d (0)" in text and f"Total params: {total:,}" in text and "Non-trainable params: 10" in text
 
 
 def test_make_dot_names_leaves_and_ops(tmp_path):

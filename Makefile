@@ -24,8 +24,10 @@ setup: $(STAMP)
 lint: $(STAMP)
 	$(VPY) -m ruff check ember tests bench examples scripts
 
+# Tests use small shapes; one BLAS thread per process avoids oversubscribing the cores when the
+# DataLoader-worker and MPI tests start several processes (it changes no result).
 test: $(STAMP) lint
-	$(VPY) -m pytest -q tests
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(VPY) -m pytest -q tests
 
 demo: $(DEMO_STAMP)
 	$(VPY) -m ember.demo

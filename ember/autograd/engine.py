@@ -171,6 +171,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 deps[nxt] = d
                 if d == 0:
                     push(heap, (-nxt._seq, id(nxt), nxt))
+        if inputs is not None and not capture:
+            # backward(inputs=[...]) fills .grad of the non-leaf inputs too
+            for t, g in zip(inputs, captured):
+                if g is not None and t.grad_fn is not None:
+                    g = g if isinstance(g, Tensor) else _wrap(g.copy())
+                    t.grad = g if t.grad is None else t.grad + g
         if capture:
             out = []
             for i, g in enumerate(captured):

@@ -189,6 +189,9 @@ class AccumulateGrad(Node):
 
     __slots__ = ("variable",)
 
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # what PyTorch's C++ node reports
+
     def __init__(self, variable):
         self.variable = variable
         self._next = ()
@@ -318,8 +321,9 @@ class Function(metaclass=FunctionMeta):
         if raw and type(out) is not tuple:
             # the common case: one array out
             t = _wrap(out)
-            t._rg = True
-            t.grad_fn = node
+            if out.dtype.kind in "fc":  # integer and bool results are never differentiable
+                t._rg = True
+                t.grad_fn = node
             node._n_out = 1
             outs = (out,)
             results = [t]
@@ -343,7 +347,7 @@ class Function(metaclass=FunctionMeta):
                 else:
                     results.append(o)
                     continue
-                if non_diff is not None and any(o is nd for nd in non_diff):
+                if (non_diff is not None and any(o is nd for nd in non_diff)) or t._data.dtype.kind not in "fc":
                     node.__dict__.setdefault("_non_diff_idx_set", set()).add(i)
                 else:
                     t._rg = True

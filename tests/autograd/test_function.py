@@ -1,0 +1,198 @@
+"""Custom autograd.Function against torch: ctx API, non-differentiable outputs, once_differentiable."""
+import pytest
+import torch
+
+import ember
+from conftest import assert_close
+
+
+def T(m, v, rg=True, dtype=None):
+    return m.tensor(v, requires_grad=rg, dtype=dtype)
+
+
+def make_cube(m):
+    class Cube(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.save_for_backward(x)
+            ctx.k = k
+            idx = (x * 0).long()
+            ctx.mark_non_differentiable(idx)
+            return x ** 3 * k, idx
+
+        @staticmethod
+        def backward(ctx, g, g_idx):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x ** 2 * ctx.k, None
+    return Cube
+
+
+def test_forward_backward_saved_and_non_differentiable():
+    def f(m):
+        x = T(m, [1.0, 2.0])
+        y, idx = make_cube(m).apply(x, 2)
+        y.sum().backward()
+        return (x.grad, y.grad_fn.name(), idx.requires_grad, y.requires_grad, str(idx.dtype),
+                [(None if g is None else g.name(), n) for g, n in y.grad_fn.next_functions])
+    (eg, *er), (tg, *tr) = f(ember), f(torch)
+    assert_close(eg, tg)
+    assert er == tr
+
+
+def test_needs_input_grad_and_grad_mode_in_forward():
+    def f(m):
+        seen = {}
+
+        class F(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y, k):
+                seen["fwd_grad"] = m.is_grad_enabled()
+                seen["needs_fwd"] = ctx.needs_input_grad
+                return x * y * k
+
+            @staticmethod
+            def backward(ctx, g):
+                seen["needs"] = ctx.needs_input_grad
+                return g, g, None
+        x = T(m, [1.0])
+        F.apply(x, T(m, [2.0], rg=False), 3).sum().backward()
+        return seen, x.grad
+    (es, eg), (ts, tg) = f(ember), f(torch)
+    assert es == ts
+    assert_close(eg, tg)
+
+
+def test_no_graph_when_nothing_requires_grad():
+    for m in (ember, torch):
+        y, _ = make_cube(m).apply(m.tensor([1.0, 2.0]), 2)
+        assert y.grad_fn is None and not y.requires_grad
+        with m.no_grad():
+            y, _ = make_cube(m).apply(T(m, [1.0]), 2)
+        assert y.grad_fn is None and not y.requires_grad
+
+
+def test_second_derivative_through_custom_function():
+    def f(m):
+        class F(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * 3 * x ** 2
+        x = T(m, [1.0, 2.0], dtype=m.float64)
+        (g,) = m.autograd.grad(F.apply(x).sum(), x, create_graph=True)
+        (g2,) = m.autograd.grad(g.sum(), x)
+        return g, g2
+    assert_close(f(ember), f(torch))
+
+
+def test_once_differentiable():
+    def f(m):
+        class F(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x.exp()
+
+            @staticmethod
+            @m.autograd.function.once_differentiable
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * x.exp()
+        x = T(m, [1.0, 2.0], dtype=m.float64)
+        (g,) = m.autograd.grad(F.apply(x).sum(), x, create_graph=True)
+        return g, g.requires_grad
+    (eg, er), (tg, tr) = f(ember), f(torch)
+    assert_close(eg, tg)
+    assert er == tr
+
+
+def test_returning_an_input_gets_a_new_node():
+    def f(m):
+        class Ident(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 5
+        x = T(m, [1.0])
+        y = Ident.apply(x)
+        y.sum().backward()
+        return y is x, x.grad, y.grad_fn.name()
+    (es, eg, en), (ts, tg, tn) = f(ember), f(torch)
+    assert (es, en) == (ts, tn)
+    assert_close(eg, tg)
+
+
+def _same_error(f):
+    with pytest.raises(RuntimeError) as te:
+        f(torch)
+    with pytest.raises(RuntimeError) as ee:
+        f(ember)
+    assert str(ee.value) == str(te.value)
+
+
+def test_saved_tensors_errors():
+    def twice(m):
+        class F(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * x
+        y = F.apply(T(m, [1.0])).sum()
+        y.backward()
+        y.backward()
+
+    def modified(m):
+        class F(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * x
+        h = T(m, [1.0]) * 1
+        y = F.apply(h).sum()
+        h.add_(1)
+        y.backward()
+
+    def wrong_count(m):
+        class F(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                return x * y
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        F.apply(T(m, [1.0]), T(m, [2.0])).sum().backward()
+
+    def legacy_call(m):
+        class F(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x
+        F()(T(m, [1.0]))
+    for f in (twice, modified, wrong_count, legacy_call):
+        _same_error(f)
+
+
+def test_gradcheck_custom_function():
+    Cube = make_cube(ember)
+    x = ember.tensor([0.5, -1.5, 2.0], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: Cube.apply(t, 2.0)[0], (x,))
+    assert ember.autograd.gradgradcheck(lambda t: Cube.apply(t, 2.0)[0], (x,))

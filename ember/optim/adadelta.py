@@ -1,8 +1,7 @@
 """Adadelta (weight decay, ``maximize``)."""
 from __future__ import annotations
 
-from ..backends import namespace_of
-from .optimizer import (Optimizer, _bump_step, _check_sparse, _decay_grad, _float, _grad_array, _real_view,
+from .optimizer import (Optimizer, _bump_step, _decay_grad, _float, _real_view,
                         _step_tensor, _zeros_like)
 
 __all__ = ["Adadelta"]
@@ -34,19 +33,11 @@ class Adadelta(Optimizer):
             rho = group["rho"]
             eps = group["eps"]
             wd = group["weight_decay"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                _check_sparse(p, "Adadelta")
-                state = self.state[p]
+            for p, state, pd, xp, g, owned in self._params_with_grad(group, "Adadelta"):
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["square_avg"] = _zeros_like(p)
                     state["acc_delta"] = _zeros_like(p)
-                pd = p._data
-                xp = namespace_of(pd)
-                g, owned = _grad_array(p, maximize)
                 _bump_step(state)
                 if wd != 0:
                     g = _decay_grad(xp, g, pd, wd, owned)

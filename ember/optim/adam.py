@@ -1,8 +1,7 @@
 """Adam (with AMSGrad, L2 or decoupled weight decay, ``maximize``)."""
 from __future__ import annotations
 
-from ..backends import namespace_of
-from .optimizer import (Optimizer, _bump_step, _check_sparse, _decay_grad, _float, _grad_array, _lerp_,
+from .optimizer import (Optimizer, _bump_step, _decay_grad, _float, _lerp_,
                         _real_view, _step_tensor, _zeros_like)
 
 __all__ = ["Adam"]
@@ -48,22 +47,14 @@ class Adam(Optimizer):
             eps = group["eps"]
             wd = group["weight_decay"]
             amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
             decoupled = group.get("decoupled_weight_decay", False)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                _check_sparse(p, name)
-                state = self.state[p]
+            for p, state, pd, xp, g, owned in self._params_with_grad(group, name):
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
                     if amsgrad:
                         state["max_exp_avg_sq"] = _zeros_like(p)
-                pd = p._data
-                xp = namespace_of(pd)
-                g, owned = _grad_array(p, maximize)
                 step = _bump_step(state)
                 if wd != 0:
                     if decoupled:

@@ -1,9 +1,8 @@
 """Adamax: Adam with the infinity norm (weight decay, ``maximize``)."""
 from __future__ import annotations
 
-from ..backends import namespace_of
 from .adam import _check_betas
-from .optimizer import (Optimizer, _bump_step, _check_sparse, _decay_grad, _float, _grad_array, _lerp_,
+from .optimizer import (Optimizer, _bump_step, _decay_grad, _float, _lerp_,
                         _real_view, _step_tensor, _zeros_like)
 
 __all__ = ["Adamax"]
@@ -28,19 +27,11 @@ class Adamax(Optimizer):
             beta1, beta2 = group["betas"]
             eps = group["eps"]
             wd = group["weight_decay"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                _check_sparse(p, "Adamax")
-                state = self.state[p]
+            for p, state, pd, xp, g, owned in self._params_with_grad(group, "Adamax"):
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_inf"] = _zeros_like(p)
-                pd = p._data
-                xp = namespace_of(pd)
-                g, owned = _grad_array(p, maximize)
                 step = _bump_step(state)
                 if wd != 0:
                     g = _decay_grad(xp, g, pd, wd, owned)

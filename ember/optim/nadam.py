@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import _wrap
-from ..backends import namespace_of
 from .adam import _check_betas
-from .optimizer import (Optimizer, _bump_step, _check_sparse, _decay_grad, _float, _grad_array, _lerp_,
+from .optimizer import (Optimizer, _bump_step, _decay_grad, _float, _lerp_,
                         _real_view, _scalar_dtype, _step_tensor, _zeros_like)
 
 __all__ = ["NAdam"]
@@ -39,20 +38,12 @@ class NAdam(Optimizer):
             wd = group["weight_decay"]
             momentum_decay = group["momentum_decay"]
             decoupled = group["decoupled_weight_decay"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                _check_sparse(p, "NAdam")
-                state = self.state[p]
+            for p, state, pd, xp, g, owned in self._params_with_grad(group, "NAdam"):
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["mu_product"] = _wrap(np.array(1.0, dtype=_scalar_dtype()))
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
-                pd = p._data
-                xp = namespace_of(pd)
-                g, owned = _grad_array(p, maximize)
                 step = _bump_step(state)
                 bc2 = 1 - beta2 ** step
                 if wd != 0:

@@ -247,6 +247,18 @@ class Optimizer:
         """Update the parameters once; ``closure`` re-evaluates the model and returns the loss."""
         raise NotImplementedError
 
+    def _params_with_grad(self, group, name: str):
+        """For each parameter of ``group`` that has a gradient: ``(p, state, array, namespace, grad array,
+        grad_is_private)``; the gradient is negated when the group maximizes."""
+        maximize = group.get("maximize", False)
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            _check_sparse(p, name)
+            pd = p._data
+            g, owned = _grad_array(p, maximize)
+            yield p, self.state[p], pd, namespace_of(pd), g, owned
+
     @staticmethod
     def _eval_closure(closure):
         if closure is None:

@@ -1,8 +1,7 @@
 """RMSprop (centered, momentum, weight decay, ``maximize``)."""
 from __future__ import annotations
 
-from ..backends import namespace_of
-from .optimizer import (Optimizer, _bump_step, _check_sparse, _decay_grad, _float, _grad_array, _lerp_,
+from .optimizer import (Optimizer, _bump_step, _decay_grad, _float, _lerp_,
                         _real_view, _step_tensor, _zeros_like)
 
 __all__ = ["RMSprop"]
@@ -41,12 +40,7 @@ class RMSprop(Optimizer):
             wd = group["weight_decay"]
             momentum = group["momentum"]
             centered = group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                _check_sparse(p, "RMSprop")
-                state = self.state[p]
+            for p, state, pd, xp, g, owned in self._params_with_grad(group, "RMSprop"):
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["square_avg"] = _zeros_like(p)
@@ -54,9 +48,6 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = _zeros_like(p)
                     if centered:
                         state["grad_avg"] = _zeros_like(p)
-                pd = p._data
-                xp = namespace_of(pd)
-                g, owned = _grad_array(p, maximize)
                 _bump_step(state)
                 if wd != 0:
                     g = _decay_grad(xp, g, pd, wd, owned)

@@ -29,6 +29,13 @@ __all__ = ["l1_loss", "mse_loss", "cross_entropy", "nll_loss", "binary_cross_ent
 _REDUCTIONS = ("none", "mean", "sum")
 
 
+def _quiet(xp):
+    """Silence NumPy's floating-point warnings where PyTorch returns inf/nan quietly."""
+    import contextlib
+    errstate = getattr(xp, "errstate", None)
+    return errstate(divide="ignore", invalid="ignore") if errstate else contextlib.nullcontext()
+
+
 def _legacy_reduction(size_average, reduce, reduction):
     """Map the deprecated ``size_average``/``reduce`` flags onto ``reduction`` (as PyTorch does)."""
     if size_average is None and reduce is None:
@@ -178,8 +185,9 @@ class BinaryCrossEntropy(_PointwiseLoss):
     @staticmethod
     def value(xp, x, t, w):
         # PyTorch clamps each log at -100 so that x = 0 or 1 gives a finite loss
-        lx = xp.maximum(xp.log(x), -100)
-        l1x = xp.maximum(xp.log1p(-x), -100)
+        with _quiet(xp):
+            lx = xp.maximum(xp.log(x), -100)
+            l1x = xp.maximum(xp.log1p(-x), -100)
         loss = -(t * lx + (1 - t) * l1x)
         return loss * w if w is not None else loss
 
@@ -360,7 +368,8 @@ class _ClassLoss(Function):
             return loss
         s = loss.sum()
         if ctx.reduction == "mean":
-            s = s / ctx.denom
+            with _quiet(xp):  # every target ignored: 0/0 = nan, as in PyTorch
+                s = s / ctx.denom
         return xp.asarray(s, dtype=loss.dtype)
 
     @staticmethod
@@ -464,6 +473,10 @@ class CrossEntropy(_ClassLoss):
         return gx, None, None, None, None, None
 
 
+class CrossEntropy2d(CrossEntropy):
+    node_name = "NllLoss2DBackward0"
+
+
 def _cross_entropy_composite(x, t, w, ignore_index, reduction, smoothing):
     """Cross entropy from differentiable ops (used for double backward of the fused primitive)."""
     from ...ops.indexing import gather
@@ -486,6 +499,13 @@ def _cross_entropy_composite(x, t, w, ignore_index, reduction, smoothing):
     return loss.sum() / _wrap(wt._data.sum())
 
 
+def _nd_view(out, x, reduction):
+    """PyTorch computes 3-D and >4-D inputs as 4-D and views the unreduced loss back (ViewBackward0)."""
+    if reduction == "none" and (x.dim() == 3 or x.dim() > 4):
+        return out.view(tuple(out.shape))
+    return out
+
+
 def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean") -> Tensor:
     """``-weight[t] * input[n, t]`` for log-probabilities ``input`` (N, C, *) and class indices (N, *).
@@ -500,7 +520,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")
     fn = NllLoss2d if x.dim() > 2 else NllLoss
-    out = fn.apply(x, t, weight, ignore_index, reduction)
+    out = _nd_view(fn.apply(x, t, weight, ignore_index, reduction), x, reduction)
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 
@@ -522,7 +542,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
                            f"weight tensor of shape: {list(weight.shape)}")
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{x.dtype.name.capitalize()}'")
-    out = CrossEntropy.apply(x, t, weight, ignore_index, reduction, float(label_smoothing))
+    fn = CrossEntropy2d if x.dim() > 2 else CrossEntropy
+    out = _nd_view(fn.apply(x, t, weight, ignore_index, reduction, float(label_smoothing)), x, reduction)
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 

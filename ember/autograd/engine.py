@@ -79,7 +79,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 if not t.requires_grad:
                     raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
                 node = t._accumulator()
-            g = g if create_graph else (g._data if isinstance(g, Tensor) else g)
+            g = _as_tensor(g) if create_graph else (g._data if isinstance(g, Tensor) else g)
             if not create_graph:
                 stored.add(id(g if g.base is None else g.base))
             buf = buffers.get(node)

@@ -1,0 +1,337 @@
+"""End-to-end parity: whole training runs give PyTorch's numbers.
+
+Each recipe of ``e2e_models`` is one piece of PyTorch code run twice, once with ``T = torch`` and once
+with ``T = ember``.  Torch's freshly initialised ``state_dict()`` is copied into Ember's model (the keys
+must match exactly), both consume identical NumPy batches in lockstep, and
+
+- after every step the two losses agree,
+- at the end every parameter, gradient and buffer, the optimizer's ``state_dict()`` (state and
+  param_groups, the scheduler's lr included) agree,
+- Ember's final ``state_dict`` saved with ``ember.save`` loads in PyTorch with ``weights_only=True``
+  and equals it bit for bit.
+
+Tolerances.  Ember and PyTorch evaluate the same formulas, but not in the same order (BLAS kernels,
+reduction trees, fused vs unfused optimizer updates), so each float32 op may differ by a few ulps, and the
+optimizer feeds those differences back into the next step.  The MLP, GRU and custom-Function runs still
+agree to the usual ``rtol=1e-5, atol=1e-6`` after 10-15 steps (measured margin 5-50x).  Three runs amplify
+rounding more and are compared at ``rtol=1e-4, atol=1e-5`` (measured margin >= 3.5x at 1e-4): the CNN
+(BatchNorm's backward subtracts batch means from sums: cancellation, then Adam divides by the root of the
+second moments), the Transformer (softmax attention, LayerNorm, gradient clipping and AdamW over 12 steps;
+it misses 1e-5 by ~3x) and the LSTM (centered RMSprop divides by sqrt(E[g^2] - E[g]^2), a difference of
+nearly equal numbers; its momentum buffer misses 1e-5 by ~1.2x).  Per-step losses agree to ``rtol=1e-5``
+everywhere.  To show that all of this is rounding and not a formula difference, every recipe is also run in
+float64, where the whole training run must agree to ``rtol=1e-9``: a perturbation as small as Adam's eps
+1e-8 -> 1.1e-8 fails it.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+import e2e_models as M
+from conftest import assert_close, to_np
+
+# float32: per-op rounding (a few ulps) amplified by 10-15 optimizer steps, see module docstring
+F32 = dict(loss_rtol=1e-5, rtol=1e-5, atol=1e-6)
+F32_AMPLIFIED = dict(loss_rtol=1e-5, rtol=1e-4, atol=1e-5)
+F32_BY_RECIPE = {"cnn": F32_AMPLIFIED, "transformer": F32_AMPLIFIED, "lstm": F32_AMPLIFIED}
+# float64: the same run, with rounding noise ~1e-16 per op; anything above 1e-9 is a formula difference
+F64 = dict(loss_rtol=1e-10, rtol=1e-9, atol=1e-11)
+
+STEPS = {"mlp": 15, "cnn": 10, "transformer": 12, "lstm": 12, "gru_packed": 12, "custom_function_accum": 10}
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def copy_torch_state_into(tmodel, emodel):
+    """Load torch's state_dict into Ember's model through NumPy; the keys must match exactly (same order)."""
+    tsd = tmodel.state_dict()
+    esd = emodel.state_dict()
+    assert list(esd.keys()) == list(tsd.keys()), "state_dict keys differ from PyTorch's"
+    for k in tsd:
+        assert tuple(esd[k].shape) == tuple(tsd[k].shape), f"{k}: shape {tuple(esd[k].shape)} != {tuple(tsd[k].shape)}"
+    result = emodel.load_state_dict({k: ember.tensor(v.detach().numpy().copy()) for k, v in tsd.items()})
+    assert list(result.missing_keys) == [] and list(result.unexpected_keys) == []
+    for k, v in emodel.state_dict().items():
+        np.testing.assert_array_equal(to_np(v), tsd[k].numpy(), err_msg=k)
+
+
+def _float_batches(batches, dtype):
+    return [tuple(a.astype(dtype) if a.dtype.kind == "f" else a for a in b) for b in batches]
+
+
+def _assert_same_value(e, t, rtol, atol, where):
+    if isinstance(t, torch.Tensor):
+        assert isinstance(e, (ember.Tensor, torch.Tensor)), f"{where}: {type(e).__name__}, not a tensor"
+        _close(e, t, rtol, atol, where)
+    elif isinstance(t, dict):
+        assert isinstance(e, dict) and list(e.keys()) == list(t.keys()), f"{where}: keys {list(e)} != {list(t)}"
+        for k in t:
+            _assert_same_value(e[k], t[k], rtol, atol, f"{where}[{k!r}]")
+    elif isinstance(t, (list, tuple)):
+        assert len(e) == len(t), f"{where}: length {len(e)} != {len(t)}"
+        for i, (a, b) in enumerate(zip(e, t)):
+            _assert_same_value(a, b, rtol, atol, f"{where}[{i}]")
+    elif isinstance(t, float):
+        assert e == pytest.approx(t, rel=1e-12), f"{where}: {e!r} != {t!r}"
+    else:
+        assert e == t, f"{where}: {e!r} != {t!r}"
+
+
+def _split_gauge(arr, sl):
+    """(the compared part, the gauge slice) of a parameter-shaped array; ``sl`` indexes dim 0."""
+    keep = np.ones(arr.shape[0], dtype=bool)
+    keep[sl] = False
+    return arr[keep], arr[sl]
+
+
+def _close(e, t, rtol, atol, where, gauge=None):
+    if gauge is None:
+        try:
+            assert_close(e, t, rtol, atol)
+        except AssertionError as exc:
+            raise AssertionError(f"{where}: {exc}") from None
+        return
+    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], where
+    (a, _), (b, _) = _split_gauge(to_np(e), gauge), _split_gauge(to_np(t), gauge)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=where)
+
+
+def assert_models_close(emodel, tmodel, rtol, atol, gauge=None):
+    """Every parameter, every gradient and every buffer agree (same names, same order).
+
+    ``gauge`` maps a parameter name to a slice whose exact gradient is zero (see the recipe): that slice's
+    gradient must be rounding noise in both frameworks, and the slice is left out of the comparisons."""
+    gauge = gauge or {}
+    ep, tp = dict(emodel.named_parameters()), dict(tmodel.named_parameters())
+    assert list(ep) == list(tp)
+    for name in tp:
+        g = gauge.get(name)
+        _close(ep[name], tp[name], rtol, atol, name, g)
+        assert (ep[name].grad is None) == (tp[name].grad is None), f"{name}.grad presence differs"
+        if tp[name].grad is not None:
+            _close(ep[name].grad, tp[name].grad, rtol, atol, f"gradient of {name}", g)
+            if g is not None:
+                for grad in (to_np(ep[name].grad), tp[name].grad.numpy()):
+                    kept, noise = _split_gauge(grad, g)
+                    assert np.abs(noise).max() <= 1e-5 * np.abs(kept).max(), f"{name}[{g}] gradient is not ~0"
+    eb, tb = dict(emodel.named_buffers()), dict(tmodel.named_buffers())
+    assert list(eb) == list(tb)
+    for name in tb:
+        if tb[name].dtype.is_floating_point:
+            _close(eb[name], tb[name], rtol, atol, f"buffer {name}")
+        else:
+            _close(eb[name], tb[name], 0, 0, f"buffer {name}")
+
+
+def assert_optimizers_close(eopt, topt, rtol, atol, gauge_by_index=None):
+    """The optimizer's state_dict: per-parameter state (step, moments, buffers) and param_groups."""
+    assert_optimizer_state_dicts_close(eopt.state_dict(), topt.state_dict(), rtol, atol, gauge_by_index)
+
+
+def assert_optimizer_state_dicts_close(esd, tsd, rtol, atol, gauge_by_index=None):
+    gauge_by_index = gauge_by_index or {}
+    assert list(esd.keys()) == list(tsd.keys())
+    _assert_same_value(esd["param_groups"], tsd["param_groups"], rtol, atol, "param_groups")
+    assert sorted(esd["state"]) == sorted(tsd["state"])
+    for idx, tstate in tsd["state"].items():
+        estate = esd["state"][idx]
+        assert sorted(estate) == sorted(tstate), f"state[{idx}] keys {sorted(estate)} != {sorted(tstate)}"
+        for key, tval in tstate.items():
+            where = f"state[{idx}][{key!r}]"
+            if idx in gauge_by_index and key != "step":
+                _close(estate[key], tval, rtol, atol, where, gauge_by_index[idx])
+            else:
+                _assert_same_value(estate[key], tval, rtol, atol, where)
+
+
+def gauge_indices(recipe, model):
+    """The recipe's gauge slices keyed by the parameter's index in the optimizer's state_dict."""
+    names = [n for n, _ in model.named_parameters()]
+    return {names.index(n): sl for n, sl in getattr(recipe, "gauge", {}).items()}
+
+
+def run_lockstep(recipe, n_steps, dtype=np.float32, tol=F32, train=True, build_kwargs=None, seed=0):
+    """Train ``recipe`` in both frameworks from torch's initial weights; compare the loss after every step."""
+    torch.manual_seed(seed)
+    ember.manual_seed(seed)
+    kw = build_kwargs or {}
+    tmodel, emodel = recipe.build(torch, **kw), recipe.build(ember, **kw)
+    copy_torch_state_into(tmodel, emodel)
+    if dtype == np.float64:
+        tmodel, emodel = tmodel.double(), emodel.double()
+    tmodel.train(train)
+    emodel.train(train)
+    topt, tsched = recipe.optim(torch, tmodel)
+    eopt, esched = recipe.optim(ember, emodel)
+    batches = _float_batches(recipe.batches(np.random.default_rng(seed + 1), n_steps), dtype)
+    for i, batch in enumerate(batches):
+        tl = recipe.step(torch, tmodel, topt, tsched, batch)
+        el = recipe.step(ember, emodel, eopt, esched, batch)
+        assert str(el.dtype).split(".")[-1] == str(tl.dtype).split(".")[-1]
+        np.testing.assert_allclose(float(el.detach()), float(tl.detach()), rtol=tol["loss_rtol"], atol=0,
+                                   err_msg=f"loss differs at step {i}")
+    return tmodel, emodel, topt, eopt, (tsched, esched)
+
+
+# ---------------------------------------------------------------------------------------------- tests
+
+@pytest.mark.parametrize("name", list(M.RECIPES))
+def test_training_run_matches_torch_float32(name):
+    recipe, tol = M.RECIPES[name], F32_BY_RECIPE.get(name, F32)
+    tmodel, emodel, topt, eopt, scheds = run_lockstep(recipe, STEPS[name], tol=tol)
+    assert_models_close(emodel, tmodel, tol["rtol"], tol["atol"], getattr(recipe, "gauge", None))
+    assert_optimizers_close(eopt, topt, tol["rtol"], tol["atol"], gauge_indices(recipe, tmodel))
+    if scheds[0] is not None:
+        assert scheds[1].get_last_lr() == pytest.approx(scheds[0].get_last_lr(), rel=1e-12)
+        _assert_same_value(scheds[1].state_dict(), scheds[0].state_dict(), 0, 0, "scheduler")
+
+
+@pytest.mark.parametrize("name", list(M.RECIPES))
+def test_training_run_matches_torch_float64(name):
+    """The same run in float64 agrees to ~1e-9: the float32 tolerance above is rounding, not a formula."""
+    recipe = M.RECIPES[name]
+    tmodel, emodel, topt, eopt, _ = run_lockstep(recipe, STEPS[name], dtype=np.float64, tol=F64)
+    assert_models_close(emodel, tmodel, F64["rtol"], F64["atol"], getattr(recipe, "gauge", None))
+    assert_optimizers_close(eopt, topt, F64["rtol"], F64["atol"], gauge_indices(recipe, tmodel))
+
+
+def test_mlp_eval_mode_dropout_is_identity_while_training():
+    """Dropout(p=0.5) in eval mode: no mask at all, so training in eval mode matches torch exactly."""
+    tmodel, emodel, topt, eopt, _ = run_lockstep(M.MLP, 8, train=False, build_kwargs={"p_drop": 0.5})
+    assert not emodel.training and not emodel[2].training
+    assert_models_close(emodel, tmodel, F32["rtol"], F32["atol"])
+    assert_optimizers_close(eopt, topt, F32["rtol"], F32["atol"])
+
+
+def test_cnn_train_then_eval_uses_running_statistics():
+    """Train with batch statistics (running stats update), then switch to eval: the running statistics
+    are used, are no longer updated, and gradients flow through them in eval mode too."""
+    recipe = M.CNN
+    tmodel, emodel, topt, eopt, _ = run_lockstep(recipe, 8)
+    assert int(emodel[1].num_batches_tracked) == 8
+    assert_models_close(emodel, tmodel, F32_AMPLIFIED["rtol"], F32_AMPLIFIED["atol"])
+
+    tmodel.eval()
+    emodel.eval()
+    batches = recipe.batches(np.random.default_rng(99), 4)
+    with torch.no_grad(), ember.no_grad():
+        x = batches[0][0]
+        assert_close(emodel(ember.tensor(x)), tmodel(torch.tensor(x)), F32_AMPLIFIED["rtol"], F32_AMPLIFIED["atol"])
+    before = {k: to_np(v).copy() for k, v in emodel.named_buffers()}
+    for i, batch in enumerate(batches):
+        tl = recipe.step(torch, tmodel, topt, None, batch)
+        el = recipe.step(ember, emodel, eopt, None, batch)
+        np.testing.assert_allclose(float(el.detach()), float(tl.detach()), rtol=F32_AMPLIFIED["loss_rtol"],
+                                   err_msg=f"eval step {i}")
+    for k, v in emodel.named_buffers():           # eval mode: running statistics frozen
+        np.testing.assert_array_equal(to_np(v), before[k], err_msg=k)
+    assert_models_close(emodel, tmodel, F32_AMPLIFIED["rtol"], F32_AMPLIFIED["atol"])
+    assert_optimizers_close(eopt, topt, F32_AMPLIFIED["rtol"], F32_AMPLIFIED["atol"])
+
+
+def test_transformer_eval_forward_matches_torch():
+    """After training, an eval-mode forward (with a padding mask) gives torch's logits on non-pad tokens.
+    Torch's eval/no-grad path uses its fused 'fast path' kernels, so this is compared at float32 rounding
+    of a different summation order: rtol 1e-4."""
+    recipe = M.TransformerTagger
+    tmodel, emodel, *_ = run_lockstep(recipe, 4)
+    tmodel.eval()
+    emodel.eval()
+    tokens = recipe.batches(np.random.default_rng(5), 1)[0][0]
+    keep = tokens != recipe.pad
+    with torch.no_grad():
+        tl = tmodel(torch.tensor(tokens)).numpy()
+    with ember.no_grad():
+        el = emodel(ember.tensor(tokens))
+    assert el.grad_fn is None
+    np.testing.assert_allclose(to_np(el)[keep], tl[keep], rtol=1e-4, atol=1e-5)
+
+
+def test_gradient_accumulation_equals_one_big_batch():
+    """Accumulating ``accum`` micro-batches of loss/accum gives the gradient of the whole batch, in
+    Ember as in torch (checked against torch's big-batch gradient)."""
+    recipe = M.CustomFunctionAccum
+    torch.manual_seed(3)
+    tmodel, emodel = recipe.build(torch), recipe.build(ember)
+    copy_torch_state_into(tmodel, emodel)
+    xs, ys = recipe.batches(np.random.default_rng(4), 1)[0]
+    for i in range(recipe.accum):                    # accumulated in Ember
+        loss = ember.nn.functional.mse_loss(emodel(ember.tensor(xs[i])), ember.tensor(ys[i])) / recipe.accum
+        loss.backward()
+    big_x = torch.tensor(xs.reshape(-1, recipe.n_in))   # one big batch in torch
+    torch.nn.functional.mse_loss(tmodel(big_x), torch.tensor(ys.reshape(-1, recipe.n_out))).backward()
+    for (name, ep), (_, tp) in zip(emodel.named_parameters(), tmodel.named_parameters()):
+        assert_close(ep.grad, tp.grad, 1e-5, 1e-6)
+
+
+def test_custom_functions_gradcheck():
+    """The recipe's custom Functions pass Ember's gradcheck (float64) and match torch's gradients."""
+    MyLinear, SquarePlus = M.make_custom_functions(ember)
+    TLinear, TSquarePlus = M.make_custom_functions(torch)
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((5, 3)), rng.standard_normal(5)
+    ex, ew, eb = (ember.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    assert ember.autograd.gradcheck(lambda *a: SquarePlus.apply(MyLinear.apply(*a), 2.0), (ex, ew, eb))
+    eout = SquarePlus.apply(MyLinear.apply(ex, ew, eb), 2.0)
+    tout = TSquarePlus.apply(TLinear.apply(tx, tw, tb), 2.0)
+    assert type(eout.grad_fn).__name__ == type(tout.grad_fn).__name__ == "SquarePlusBackward"
+    g = rng.standard_normal((4, 5))
+    eout.backward(ember.tensor(g))
+    tout.backward(torch.tensor(g))
+    for e, t in ((eout, tout), (ex.grad, tx.grad), (ew.grad, tw.grad), (eb.grad, tb.grad)):
+        assert_close(e, t, 1e-12, 1e-12)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "transformer", "lstm", "gru_packed"])
+def test_final_state_dict_saved_by_ember_loads_in_torch(name, tmp_path):
+    """``ember.save`` of the trained model (and optimizer) loads in PyTorch with ``weights_only=True``."""
+    if not hasattr(ember, "save"):
+        pytest.skip("ember.save is not there yet")
+    recipe = M.RECIPES[name]
+    tol = F32_BY_RECIPE.get(name, F32)
+    tmodel, emodel, topt, eopt, _ = run_lockstep(recipe, 3, tol=tol)
+    gauge = getattr(recipe, "gauge", {})
+    path = os.fspath(tmp_path / "model.pt")
+    ember.save(emodel.state_dict(), path)
+    loaded = torch.load(path, weights_only=True)
+    esd, tsd = emodel.state_dict(), tmodel.state_dict()
+    assert list(loaded.keys()) == list(tsd.keys())
+    for k, v in loaded.items():
+        assert isinstance(v, torch.Tensor) and v.dtype == tsd[k].dtype and v.shape == tsd[k].shape, k
+        np.testing.assert_array_equal(v.numpy(), to_np(esd[k]), err_msg=k)   # bit for bit what Ember had
+        _close(v, tsd[k], tol["rtol"], tol["atol"], k, gauge.get(k))      # and what torch trained
+    # torch can resume from Ember's checkpoint: a fresh torch model loads it strictly
+    torch.manual_seed(123)
+    fresh = recipe.build(torch)
+    fresh.load_state_dict(loaded)
+    opt_path = os.fspath(tmp_path / "optim.pt")
+    ember.save(eopt.state_dict(), opt_path)
+    topt_loaded = torch.load(opt_path, weights_only=True)
+    assert_optimizer_state_dicts_close(topt_loaded, topt.state_dict(), tol["rtol"], tol["atol"],
+                                       gauge_indices(recipe, tmodel))
+    fresh_opt, _ = recipe.optim(torch, fresh)
+    fresh_opt.load_state_dict(topt_loaded)
+    # ... and training resumed in torch from Ember's checkpoint continues torch's own run
+    batch = _float_batches(recipe.batches(np.random.default_rng(42), 1), np.float32)[0]
+    fresh.train(tmodel.training)
+    lr = recipe.step(torch, fresh, fresh_opt, None, batch)
+    lt = recipe.step(torch, tmodel, topt, None, batch)
+    np.testing.assert_allclose(float(lr.detach()), float(lt.detach()), rtol=tol["loss_rtol"])
+    assert_models_close(fresh, tmodel, tol["rtol"], tol["atol"], gauge)
+
+
+def test_keys_mismatch_is_reported_like_torch():
+    """A checkpoint from a different model fails load_state_dict with RuntimeError in both, naming the keys."""
+    torch.manual_seed(0)
+    tsd = M.MLP.build(torch).state_dict()
+    bad = {k.replace("0.", "first."): v for k, v in tsd.items()}
+    with pytest.raises(RuntimeError, match="first.weight"):
+        M.MLP.build(torch).load_state_dict(bad)
+    with pytest.raises(RuntimeError, match="first.weight"):
+        M.MLP.build(ember).load_state_dict({k: ember.tensor(v.numpy()) for k, v in bad.items()})

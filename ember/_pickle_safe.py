@@ -118,7 +118,9 @@ def raw_bytes(arr: np.ndarray):
     """``(lo, u8)``: the lowest address ``arr`` touches and a uint8 view of its whole extent."""
     lo, hi = _byte_bounds(arr)
     idx = tuple(slice(0, 1) if s >= 0 else slice(n - 1, n) for s, n in zip(arr.strides, arr.shape))
-    first = arr[idx].reshape(1).view(np.uint8)  # one element at ``lo``; size-1 arrays are contiguous
+    # one element at ``lo``; size-1 arrays are contiguous. A 0-d array is its own element
+    # (indexing it with () would give a NumPy scalar, i.e. a copy elsewhere in memory).
+    first = (arr[idx] if arr.ndim else arr).reshape(1).view(np.uint8)
     return lo, _as_strided(first, shape=(hi - lo,), strides=(1,), writeable=False)
 
 

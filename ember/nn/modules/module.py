@@ -46,6 +46,7 @@ class _LoadErrors(list):
     def __init__(self):
         super().__init__()
         self.pending = []
+        self.deferred_scan = True  # unexpected keys are found in one pass by load_state_dict
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -715,8 +716,8 @@ class Module:
                 missing_keys.append(extra_key)
         elif strict and extra_key in state_dict:
             unexpected_keys.append(extra_key)
-        if strict:
-            own = set(self._parameters) | set(self._buffers)
+        if strict and not getattr(error_msgs, "deferred_scan", False):
+            own = _local_state_names(self)
             own.update(self._modules)
             n = len(prefix)
             for key in state_dict:
@@ -742,8 +743,10 @@ class Module:
         if metadata is not None:
             state_dict._metadata = metadata
         walk = []
+        order = {}  # prefix -> position in the pre-order walk (PyTorch reports keys in that order)
 
         def load(module, prefix=""):
+            order[prefix] = len(order)
             local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
             if assign:
                 local_metadata["assign_to_params_buffers"] = True
@@ -754,6 +757,7 @@ class Module:
             walk.append(module)  # post-order, where the post hooks run
 
         load(self)
+        unexpected.extend(_unexpected_keys(self, state_dict, order))
         has_post = any(m._load_state_dict_post_hooks for m in walk)
         if errors or (strict and (missing or unexpected) and not has_post):
             _raise_load_errors(self, errors, missing if strict else [], unexpected if strict else [])
@@ -809,6 +813,43 @@ class _InPlaceStateDictHook:
         if self.fn(module, state_dict, prefix, local_metadata) is not None:
             raise RuntimeError("state_dict post-hook must return None")
         return None
+
+
+def _local_state_names(module) -> set:
+    """Names a module loads itself: its parameters and persistent buffers that are not None."""
+    skip = module._non_persistent_buffers_set
+    names = {k for k, v in module._parameters.items() if v is not None}
+    names.update(k for k, v in module._buffers.items() if v is not None and k not in skip)
+    return names
+
+
+def _unexpected_keys(root, state_dict, order) -> list:
+    """Keys no module claims, in one pass over the keys (not one per module): follow each key's
+    dotted path down the children; it is unexpected at the first module that has neither a child
+    nor a parameter/persistent buffer of the next name."""
+    local = {}
+    found = []
+    for pos, key in enumerate(state_dict):
+        mod, prefix, rest = root, "", key
+        while True:
+            if rest == "_extra_state":
+                break
+            head, dot, tail = rest.partition(".")
+            children = mod._modules
+            if head in children:
+                child = children[head]
+                if child is None or not dot:
+                    break
+                mod, prefix, rest = child, prefix + head + ".", tail
+                continue
+            names = local.get(id(mod))
+            if names is None:
+                names = local[id(mod)] = _local_state_names(mod)
+            if head not in names:
+                found.append((order.get(prefix, 0), pos, key))
+            break
+    found.sort()
+    return [k for _, _, k in found]
 
 
 def _copy_into(module, name, current, value, is_param, assign):

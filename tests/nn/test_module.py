@@ -299,8 +299,12 @@ def test_load_state_dict_roundtrip_and_results(nets, rng):
     assert repr(r) == "<All keys matched successfully>" and r.missing_keys == [] and r.unexpected_keys == []
     sd_t = t.state_dict()
     del sd_t["block.fc.bias"]
+    sd_t["block.other"] = torch.zeros(1)  # reported after the root's unexpected keys, as torch does
     sd_t["extra.thing"] = torch.zeros(1)
-    sd_t["block.other"] = torch.zeros(1)
+    sd_t["block.tmp"] = torch.zeros(2)  # a non-persistent buffer is not loadable
+    sd_t["head.weight.deeper"] = torch.zeros(1)  # a dotted rest must go through a child
+    sd_t["block"] = torch.zeros(1)  # a bare name must be a parameter or buffer
+    sd_t["block.fc.zz"] = torch.zeros(1)
     sd_e = to_ember_sd(sd_t)
     rt = t.load_state_dict(sd_t, strict=False)
     re_ = e.load_state_dict(sd_e, strict=False)
@@ -558,3 +562,17 @@ def test_deepcopy_and_pickle_are_independent(nets, rng):
         assert not ember.equal(clone(x), y)
         assert clone.plain is not e.plain and clone.block.tmp.shape == (2,)
         assert clone.block._non_persistent_buffers_set == {"tmp"}
+
+
+def test_load_from_state_dict_direct_call():
+    # subclasses call _load_from_state_dict with plain lists: it copies at once and scans for extras
+    res = {}
+    for lib in (ember, torch):
+        m = lib.nn.Linear(2, 1)
+        m.register_buffer("nb", lib.zeros(1), persistent=False)
+        sd = OrderedDict(weight=lib.ones(1, 2), z=lib.zeros(1), nb=lib.zeros(1))
+        sd["x.y"] = lib.zeros(1)
+        missing, unexpected, errors = [], [], []
+        m._load_from_state_dict(sd, "", {}, True, missing, unexpected, errors)
+        res[lib] = (missing, unexpected, errors, m.weight.tolist())
+    assert res[ember] == res[torch] == (["bias"], ["z", "nb", "x.y"], [], [[1.0, 1.0]])

@@ -718,12 +718,12 @@ class Module:
             unexpected_keys.append(extra_key)
         if strict and not getattr(error_msgs, "deferred_scan", False):
             own = _local_state_names(self)
-            own.update(self._modules)
             n = len(prefix)
             for key in state_dict:
                 if key.startswith(prefix) and key != extra_key:
-                    head = key[n:].split(".", 1)[0]
-                    if head not in own:
+                    head, dot, _ = key[n:].partition(".")
+                    # a dotted rest must go through a child; a bare name must be loadable here
+                    if (head not in self._modules) if dot else (head not in own):
                         unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
@@ -825,23 +825,22 @@ def _local_state_names(module) -> set:
 
 def _unexpected_keys(root, state_dict, order) -> list:
     """Keys no module claims, in one pass over the keys (not one per module): follow each key's
-    dotted path down the children; it is unexpected at the first module that has neither a child
-    nor a parameter/persistent buffer of the next name."""
+    dotted path down the children. A dotted rest must name a child; the last name must be a
+    parameter or persistent buffer of the module reached."""
     local = {}
     found = []
     for pos, key in enumerate(state_dict):
         mod, prefix, rest = root, "", key
-        while True:
-            if rest == "_extra_state":
-                break
+        while rest != "_extra_state":
             head, dot, tail = rest.partition(".")
-            children = mod._modules
-            if head in children:
-                child = children[head]
-                if child is None or not dot:
-                    break
-                mod, prefix, rest = child, prefix + head + ".", tail
-                continue
+            if dot:
+                child = mod._modules.get(head, mod)
+                if child is mod:  # no such child
+                    found.append((order.get(prefix, 0), pos, key))
+                elif child is not None:
+                    mod, prefix, rest = child, prefix + head + ".", tail
+                    continue
+                break
             names = local.get(id(mod))
             if names is None:
                 names = local[id(mod)] = _local_state_names(mod)

@@ -576,3 +576,78 @@ def test_load_from_state_dict_direct_call():
         m._load_from_state_dict(sd, "", {}, True, missing, unexpected, errors)
         res[lib] = (missing, unexpected, errors, m.weight.tolist())
     assert res[ember] == res[torch] == (["bias"], ["z", "nb", "x.y"], [], [[1.0, 1.0]])
+
+
+# ---------------------------------------------------------------- small behaviours, one script each
+def _seq_set_bad(lib):
+    s = lib.nn.Sequential(lib.nn.Identity())
+    s[0] = 3
+
+
+def _buf_over_plain(lib):
+    m = lib.nn.Module()
+    m.foo = 1
+    m.foo = lib.nn.Buffer(lib.ones(1))
+
+
+def _sd_destination(lib):
+    d = {}
+    r = lib.nn.Linear(1, 1).state_dict(destination=d, prefix="a.")
+    return r is d, list(d)
+
+
+def _param_set_none(lib):
+    m = lib.nn.Linear(1, 1)
+    m.bias = None
+    return list(m.state_dict()), [n for n, _ in m.named_parameters()], repr(m)
+
+
+def _child_set_none(lib):
+    s = lib.nn.Sequential(lib.nn.Linear(1, 1), lib.nn.Identity())
+    setattr(s, "0", None)
+    return repr(s), list(s.state_dict()), len(list(s.children()))
+
+
+def _register_param_over_attr(lib):
+    m = lib.nn.Linear(1, 1)
+    m.x = 5
+    m.register_parameter("x", None)
+
+
+def _add_module_dot(lib):
+    lib.nn.Module().add_module("a.b", lib.nn.Identity())
+
+
+def _extra_state(lib):
+    class M(lib.nn.Module):
+        def get_extra_state(self):
+            return {"k": 1}
+
+        def set_extra_state(self, s):
+            self.got = s
+    sd = M().state_dict()
+    m2 = M()
+    m2.load_state_dict(sd)
+    missing = M().load_state_dict({}, strict=False).missing_keys
+    return list(sd), m2.got, missing
+
+
+def _zero_grad_keep(lib):
+    m = lib.nn.Linear(1, 1)
+    m(lib.ones(1, 1)).sum().backward()
+    m.zero_grad(set_to_none=False)
+    return m.weight.grad.tolist(), m.weight.grad.requires_grad
+
+
+@pytest.mark.parametrize("script", [_seq_set_bad, _buf_over_plain, _sd_destination, _param_set_none,
+                                    _child_set_none, _register_param_over_attr, _add_module_dot, _extra_state,
+                                    _zero_grad_keep])
+def test_small_behaviours_match(script):
+    out = []
+    for lib in (torch, ember):
+        try:
+            r = script(lib)
+        except Exception as err:  # the same exception class and message is the expected outcome
+            r = (type(err).__name__, str(err).replace("ember.", "torch."))
+        out.append(r)
+    assert out[1] == out[0]

@@ -435,6 +435,20 @@ def complex(real, imag):  # noqa: A001
     return _wrap(real._data + 1j * imag._data)
 
 
+def uniform_like(t: Tensor, shape, dtype=None, generator=None):
+    """Uniform [0, 1) samples of ``shape`` on ``t``'s device, in ``dtype`` (default: ``t``'s).
+
+    CPU draws from Ember's generator; a CUDA tensor draws from the device's own generator (seeded by
+    ``manual_seed``), so random layers such as dropout make no host-to-device copy."""
+    npd = np.dtype(dtype) if dtype is not None else t._data.dtype
+    draw = npd if npd in (np.float32, np.float64) else np.dtype(np.float64)
+    if type(t._data) is np.ndarray or generator is not None:
+        arr = _rng(generator).random(shape, dtype=draw)
+        return arr if type(t._data) is np.ndarray else to_device(arr, t.device)
+    r = namespace_of(t._data).random.random(shape, dtype=draw)
+    return r if draw == npd else r.astype(npd)
+
+
 def sample_like(t: Tensor, sample: Sequence, generator=None):
     """Internal: random array on ``t``'s device from the host generator (used by dropout and init)."""
     arr = np.asarray(sample)

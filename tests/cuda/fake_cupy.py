@@ -94,7 +94,9 @@ def make():
     rt = types.SimpleNamespace(getDevice=lambda: 0, getDeviceCount=lambda: 1,
                                getDeviceProperties=lambda i: {"name": b"Fake GPU (NumPy)"})
     m.cuda = types.SimpleNamespace(Device=_Dev, runtime=rt)
-    m.random = types.SimpleNamespace(seed=lambda s: None)
+    dev_rng = np.random.default_rng(0)
+    m.random = types.SimpleNamespace(seed=lambda s: None,
+                                     random=lambda shape, dtype=np.float64: _wrap(dev_rng.random(shape, dtype=dtype)))
     pool = types.SimpleNamespace(used_bytes=lambda: 0, total_bytes=lambda: 0, free_all_blocks=lambda: None)
     m.get_default_memory_pool = lambda: pool
     m.linalg = types.SimpleNamespace(**{k: _fn(getattr(np.linalg, k)) for k in ("inv", "det", "solve", "norm")})

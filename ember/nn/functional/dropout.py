@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
+from ...backends import namespace_of
 
 from ..._tensor import Tensor, _wrap
 from ...ops import elementwise as E
-from ...ops.creation import _rng, sample_like
+from ...ops.creation import uniform_like
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
@@ -28,9 +28,8 @@ def _keep_mask(input: Tensor, shape, p):
     npd = input._data.dtype
     if npd.kind != "f":
         raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
-    draw_dtype = npd if npd in (np.float32, np.float64) else np.float64
-    keep = _rng(None).random(shape, dtype=draw_dtype) >= p
-    return sample_like(input, keep.astype(npd))
+    keep = uniform_like(input, shape) >= p
+    return keep.astype(npd)
 
 
 def _apply_mask(input: Tensor, mask, inplace):
@@ -40,7 +39,7 @@ def _apply_mask(input: Tensor, mask, inplace):
 
 def _scaled(input, shape, p):
     if p == 1.0:
-        return sample_like(input, np.zeros(shape, dtype=input._data.dtype))
+        return namespace_of(input._data).zeros(shape, dtype=input._data.dtype)
     m = _keep_mask(input, shape, p)
     m *= 1.0 / (1.0 - p)
     return m

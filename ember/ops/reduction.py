@@ -479,6 +479,9 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default); 'fro' is the 2-norm."""
+    if p == "fro" and dim is not None and not isinstance(dim, int) and len(dim) > 2:
+        dims = " ".join(str(d) for d in dim)
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dims}")
     if p == "fro" or p is None:
         p = 2
     if p == "nuc":

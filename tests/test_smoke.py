@@ -1,5 +1,4 @@
 import numpy as np
-import torch
 
 import ember
 from conftest import assert_close, pair

@@ -602,9 +602,13 @@ def _erf(xp, x):
 
 
 def _sigmoid(xp, x):
-    # exp of a non-positive number only: no overflow for large |x|
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    # PyTorch's own formula, 1 / (1 + exp(-x)): exp overflows to inf for very negative x, which gives
+    # exactly 0 there, as PyTorch does. (A where() over the sign is ~5x slower: a random mask defeats
+    # NumPy's branch prediction.) Half precision is computed in float32, as PyTorch does.
+    if x.dtype.itemsize < 4 and x.dtype.kind == "f":
+        return _sigmoid(xp, x.astype(xp.float32)).astype(x.dtype)
+    with np.errstate(over="ignore"):
+        return 1 / (1 + xp.exp(-x))
 
 
 _SQRT_2_OVER_PI = 2.0 / math.sqrt(math.pi)

@@ -368,3 +368,190 @@ RECIPES = {
     "gru_packed": GRULanguageModel,
     "custom_function_accum": CustomFunctionAccum,
 }
+
+
+# ----------------------------------------------------------------------------------------------
+# Variants: many layers, losses, optimizers and schedulers, each trained a few steps (float64 in the tests).
+# A variant is (build(T), optim(T, model) -> (opt, sched), data(rng) -> arrays, loss(T, model, *tensors)).
+# Optimizers that normalise the step (Adam family) are only paired with models without "gauge"
+# parameters (a bias before BatchNorm, attention key biases), whose exact gradient is zero.
+# ----------------------------------------------------------------------------------------------
+
+def _mlp(T):
+    return T.nn.Sequential(T.nn.Linear(6, 8), T.nn.Tanh(), T.nn.Linear(8, 4))
+
+
+def _ce(T, m, x, y):
+    return T.nn.functional.cross_entropy(m(x), y)
+
+
+def _cls_data(shape, n):
+    return lambda rng: (rng.standard_normal(shape), rng.integers(0, n, shape[0]))
+
+
+def _sgd(T, m):
+    return T.optim.SGD(m.parameters(), lr=0.05, momentum=0.9), None
+
+
+def _optimizer(name, **kw):
+    return lambda T, m: (getattr(T.optim, name)(m.parameters(), **kw), None)
+
+
+def _scheduled(name, **kw):
+    def make(T, m):
+        opt = T.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+        return opt, getattr(T.optim.lr_scheduler, name)(opt, **kw)
+    return make
+
+
+def _conv2d_net(T):
+    nn = T.nn
+    return nn.Sequential(
+        nn.Conv2d(4, 8, 3, stride=2, padding=2, dilation=2, groups=2), nn.GroupNorm(4, 8), nn.SiLU(),
+        nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1), nn.BatchNorm2d(4), nn.LeakyReLU(0.1),
+        nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False), nn.Conv2d(4, 6, 1), nn.AdaptiveMaxPool2d(1),
+        nn.Flatten(), nn.Linear(6, 3))
+
+
+def _conv1d_net(T):
+    nn = T.nn
+    return nn.Sequential(
+        nn.Conv1d(3, 6, 5, padding="same", padding_mode="reflect"), nn.BatchNorm1d(6), nn.ReLU(),
+        nn.MaxPool1d(2, stride=2), nn.Conv1d(6, 4, 3, padding=1, padding_mode="circular"),
+        nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(4, 3))
+
+
+def _conv3d_net(T):
+    nn = T.nn
+    return nn.Sequential(nn.Conv3d(2, 4, 3, padding=1), nn.BatchNorm3d(4), nn.ELU(), nn.MaxPool3d(2),
+                         nn.Flatten(), nn.Linear(4 * 8, 3))
+
+
+def _seq2seq(T, **kw):
+    nn = T.nn
+
+    class Seq2Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(10, 8)
+            self.tf = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                                     dim_feedforward=16, dropout=0.0, batch_first=True, **kw)
+            self.out = nn.Linear(8, 10)
+
+        def forward(self, src, tgt):
+            mask = nn.Transformer.generate_square_subsequent_mask(tgt.shape[1], dtype=self.out.weight.dtype)
+            return self.out(self.tf(self.emb(src), self.emb(tgt), tgt_mask=mask, tgt_is_causal=True))
+
+    return Seq2Seq()
+
+
+def _seq2seq_data(rng):
+    return rng.integers(0, 10, (2, 5)), rng.integers(0, 10, (2, 4)), rng.integers(0, 10, (2, 4))
+
+
+def _seq2seq_loss(T, m, src, tgt, y):
+    return T.nn.functional.cross_entropy(m(src, tgt).reshape(-1, 10), y.reshape(-1))
+
+
+def _packed_rnn(T, kind, **kw):
+    nn = T.nn
+    directions = 2 if kw.get("bidirectional") else 1
+    width = (kw.get("proj_size") or 6) * directions
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = getattr(nn, kind)(4, 6, batch_first=True, **kw)
+            self.fc = nn.Linear(width, 3)
+
+        def forward(self, x, lengths):
+            packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            out, _ = self.rnn(packed)
+            out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+            return self.fc(out.sum(1))
+
+    return Net()
+
+
+def _rnn_data(rng):
+    return rng.standard_normal((3, 5, 4)), rng.permutation(np.array([5, 2, 4])), rng.integers(0, 3, 3)
+
+
+def _rnn_loss(T, m, x, lengths, y):
+    return T.nn.functional.cross_entropy(m(x, lengths), y)
+
+
+def _tied_embeddings(T):
+    nn = T.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(10, 6, max_norm=1.0)      # renormalises looked-up rows in place
+            self.bag = nn.EmbeddingBag(10, 6, mode="mean")
+            self.out = nn.Linear(6, 10, bias=False)
+            self.out.weight = self.emb.weight                 # tied: one parameter, two state_dict keys
+
+        def forward(self, t):
+            return self.out(self.emb(t).mean(1) + self.bag(t))
+
+    return Net()
+
+
+_CLASS_WEIGHT = np.array([0.5, 1.0, 2.0, 1.5])
+
+
+def _weighted_ce(T, m, x, y):
+    w = T.tensor(_CLASS_WEIGHT, dtype=x.dtype)
+    return T.nn.CrossEntropyLoss(weight=w, ignore_index=2, label_smoothing=0.2)(m(x), y)
+
+
+def _regression_losses(T, m, x, y):
+    out = m(x)
+    return (T.nn.HuberLoss(delta=0.5)(out, y) + T.nn.SmoothL1Loss(beta=0.3)(out, y)
+            + T.nn.KLDivLoss(reduction="batchmean")(T.log_softmax(out, 1), T.softmax(y, 1))
+            + T.nn.BCEWithLogitsLoss(pos_weight=T.tensor(_CLASS_WEIGHT, dtype=x.dtype))(out, T.sigmoid(y)))
+
+
+def _two_groups(T, m):
+    groups = [{"params": m[0].parameters(), "lr": 1e-2}, {"params": m[2].parameters(), "weight_decay": 0.1}]
+    return T.optim.Adam(groups, lr=1e-3), None
+
+
+VARIANTS = {
+    "optim_nadam_decoupled": (_mlp, _optimizer("NAdam", decoupled_weight_decay=True, weight_decay=0.1),
+                              _cls_data((5, 6), 4), _ce),
+    "optim_radam": (_mlp, _optimizer("RAdam", weight_decay=0.1), _cls_data((5, 6), 4), _ce),
+    "optim_adagrad": (_mlp, _optimizer("Adagrad", lr_decay=0.01, weight_decay=0.1), _cls_data((5, 6), 4), _ce),
+    "optim_adamax": (_mlp, _optimizer("Adamax", weight_decay=0.1), _cls_data((5, 6), 4), _ce),
+    "optim_adadelta": (_mlp, _optimizer("Adadelta", weight_decay=0.1), _cls_data((5, 6), 4), _ce),
+    "optim_sgd_dampening": (_mlp, _optimizer("SGD", lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.1),
+                            _cls_data((5, 6), 4), _ce),
+    "optim_sgd_nesterov_maximize": (_mlp, _optimizer("SGD", lr=0.01, momentum=0.9, nesterov=True, maximize=True),
+                                    _cls_data((5, 6), 4), _ce),
+    "optim_adamw_amsgrad": (_mlp, _optimizer("AdamW", amsgrad=True), _cls_data((5, 6), 4), _ce),
+    "optim_param_groups": (_mlp, _two_groups, _cls_data((5, 6), 4), _ce),
+    "sched_onecycle": (_mlp, _scheduled("OneCycleLR", max_lr=0.1, total_steps=10), _cls_data((5, 6), 4), _ce),
+    "sched_warm_restarts": (_mlp, _scheduled("CosineAnnealingWarmRestarts", T_0=3), _cls_data((5, 6), 4), _ce),
+    "sched_plateau": (_mlp, _scheduled("ReduceLROnPlateau", patience=0, factor=0.5), _cls_data((5, 6), 4), _ce),
+    "sched_cyclic": (_mlp, _scheduled("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=2),
+                     _cls_data((5, 6), 4), _ce),
+    "loss_weighted_ce_smoothing_ignore": (_mlp, _sgd, _cls_data((7, 6), 4), _weighted_ce),
+    "loss_regression_mix": (_mlp, _sgd, lambda rng: (rng.standard_normal((5, 6)), rng.standard_normal((5, 4))),
+                            _regression_losses),
+    "conv2d_groups_dilation_transpose": (_conv2d_net, _sgd, _cls_data((3, 4, 9, 9), 3), _ce),
+    "conv1d_padding_modes": (_conv1d_net, _sgd, _cls_data((4, 3, 12), 3), _ce),
+    "conv3d": (_conv3d_net, _sgd, _cls_data((2, 2, 4, 4, 4), 3), _ce),
+    "transformer_seq2seq_causal": (_seq2seq, _sgd, _seq2seq_data, _seq2seq_loss),
+    "transformer_norm_first_gelu": (lambda T: _seq2seq(T, norm_first=True, activation="gelu"), _sgd,
+                                    _seq2seq_data, _seq2seq_loss),
+    "lstm_packed_bidirectional_proj": (lambda T: _packed_rnn(T, "LSTM", bidirectional=True, proj_size=3,
+                                                             num_layers=2),
+                                       _optimizer("Adam", lr=1e-2), _rnn_data, _rnn_loss),
+    "gru_packed_bidirectional": (lambda T: _packed_rnn(T, "GRU", bidirectional=True, num_layers=2),
+                                 _optimizer("Adam", lr=1e-2), _rnn_data, _rnn_loss),
+    "rnn_relu_packed": (lambda T: _packed_rnn(T, "RNN", nonlinearity="relu", num_layers=2),
+                        _optimizer("Adam", lr=1e-2), _rnn_data, _rnn_loss),
+    "tied_embedding_max_norm_bag": (_tied_embeddings, _optimizer("SGD", lr=0.1),
+                                    lambda rng: (rng.integers(0, 10, (3, 4)), rng.integers(0, 10, 3)), _ce),
+}

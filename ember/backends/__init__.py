@@ -87,3 +87,13 @@ def same_device(*tensors) -> None:
     if len(devs) > 1:
         raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
                            f"{devs[0]} and {devs[1]}!")
+
+
+def scatter_at(op: str, target, index, values) -> None:
+    """Unbuffered ``target[index] op= values`` (repeated indices all apply) for ``op`` in
+    "add", "max", "min", on NumPy (``ufunc.at``) or CuPy (``cupyx.scatter_*``) arrays."""
+    if isinstance(target, np.ndarray):  # NumPy, or a NumPy-backed stand-in for a device array
+        {"add": np.add, "max": np.maximum, "min": np.minimum}[op].at(target, index, values)
+        return
+    import cupyx
+    {"add": cupyx.scatter_add, "max": cupyx.scatter_max, "min": cupyx.scatter_min}[op](target, index, values)

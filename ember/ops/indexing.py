@@ -6,7 +6,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.function import Function
-from ..backends import namespace_of
+from ..backends import namespace_of, scatter_at
 from . import _bw as B
 
 
@@ -143,8 +143,12 @@ class Index(Function):
 
 
 def _cupy_add_at(xp, z, idx, g):
-    import cupyx
-    cupyx.scatter_add(z, idx, g)
+    scatter_at("add", z, idx, g)
+
+
+def _add_at(z, idx, g):
+    """``z[idx] += g`` with repeated indices accumulating, on NumPy or CuPy arrays."""
+    scatter_at("add", z, idx, g)
 
 
 def _index_error(e, shape):
@@ -302,6 +306,11 @@ class Gather(Function):
         return _scatter_add_np(namespace_of(g).zeros(ctx.shape, g.dtype), ctx.dim, idx, g), None, None
 
 
+def ctx_device(arr):
+    from ..backends import device_of
+    return device_of(arr)
+
+
 def _full_index(idx, dim):
     """Index tuple addressing ``arr[..., idx, ...]`` elementwise along ``dim``."""
     xp = namespace_of(idx)
@@ -349,9 +358,16 @@ class Scatter(Function):
         if reduce is None:
             out[full] = s
         elif reduce == "add":
-            np.add.at(out, full, s)
+            _add_at(out, full, s)
         elif reduce == "multiply":
-            np.multiply.at(out, full, s)
+            if type(out) is np.ndarray:
+                np.multiply.at(out, full, s)
+            else:  # no device kernel for a multiplicative scatter: do it on the host
+                from ..backends import to_device, to_host
+                host = to_host(out)
+                np.multiply.at(host, tuple(to_host(i) if hasattr(i, "shape") else i for i in full),
+                               to_host(s) if hasattr(s, "shape") else s)
+                out[...] = to_device(host, ctx_device(out))
         ctx.save_for_backward(idx)
         ctx.dim = dim
         ctx.src_shape = src.shape if hasattr(src, "shape") else None
@@ -449,8 +465,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         cnt = xp.ones_like(out) if include_self else xp.zeros_like(out)
         if not include_self:
             out[full] = 0
-        np.add.at(out, full, src._data)
-        np.add.at(cnt, full, 1)
+        _add_at(out, full, src._data)
+        _add_at(cnt, full, 1)
         return _wrap((out / xp.maximum(cnt, 1)).astype(out.dtype))
     if ufunc is None:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
@@ -631,7 +647,7 @@ class Take(Function):
             return IndexPut.apply(z, (idx._data,), g, True).reshape(ctx.shape), None
         xp = namespace_of(g)
         z = xp.zeros(int(np.prod(ctx.shape)), g.dtype)
-        np.add.at(z, idx, g)
+        _add_at(z, idx, g)
         return z.reshape(ctx.shape), None
 
 

@@ -85,8 +85,9 @@ def test_training_step_stays_on_device_without_transfers(cuda, arch):
         x, y = ember.randn(6, 1, 8, 8), ember.randint(0, 4, (6,))
     else:
         layer = nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, dropout=0.1, batch_first=True)
-        model = nn.Sequential(nn.TransformerEncoder(layer, 1), nn.Flatten(), nn.Linear(5 * 16, 4))
-        x, y = ember.randn(6, 5, 16), ember.randint(0, 4, (6,))
+        model = nn.Sequential(nn.Embedding(11, 16), nn.TransformerEncoder(layer, 1), nn.Flatten(),
+                              nn.Linear(5 * 16, 4))
+        x, y = ember.randint(0, 11, (6, 5)), ember.randint(0, 4, (6,))
     model.to("cuda")
     x, y = x.cuda(), y.cuda()
     opt = ember.optim.Adam(model.parameters(), lr=1e-3)

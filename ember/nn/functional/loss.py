@@ -12,7 +12,7 @@ import warnings
 
 from ..._tensor import Tensor, _wrap
 from ...autograd.function import Function
-from ...backends import namespace_of
+from ...backends import namespace_of, scatter_at
 from ...ops import _bw as B
 from ...ops import elementwise as E
 from ...ops._bw import sum_to
@@ -821,7 +821,7 @@ class MultilabelMarginLoss(Function):
         neg = mk.sum(axis=2) / ctx.c                    # - for each listed target
         n = gx.shape[0]
         rows = xp.broadcast_to(xp.arange(n)[:, None], ctx.tc.shape)
-        xp.subtract.at(gx, (rows, ctx.tc), neg)
+        scatter_at("add", gx, (rows, ctx.tc), -neg)
         gx = (gx * gs).astype(g.dtype, copy=False)
         return (_wrap(gx) if graph else gx), None, None
 

@@ -4,18 +4,14 @@ from __future__ import annotations
 from ..._tensor import Tensor, _wrap
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
-from ...backends import namespace_of
+from ...backends import namespace_of, scatter_at
 
 __all__ = ["embedding", "embedding_bag", "one_hot"]
 
 
 def _scatter_rows(xp, out, idx, rows):
     """``out[idx[i]] += rows[i]`` with repeated indices accumulating."""
-    if xp.__name__ == "numpy":
-        xp.add.at(out, idx, rows)
-    else:
-        import cupyx
-        cupyx.scatter_add(out, idx, rows)
+    scatter_at("add", out, idx, rows)
 
 
 def _check_indices(input: Tensor, name: str):
@@ -136,11 +132,11 @@ class EmbeddingBag(Function):
         rows = w[idx]
         if mode == "max":
             out = xp.full((nbags, d), -xp.inf, dtype=w.dtype)
-            xp.maximum.at(out, bag, rows)
+            scatter_at("max", out, bag, rows)
             n = idx.shape[0]
             cand = xp.where(rows == out[bag], xp.arange(n)[:, None], n)
             arg = xp.full((nbags, d), n, dtype=xp.int64)
-            xp.minimum.at(arg, bag, cand)
+            scatter_at("min", arg, bag, cand)
             empty = arg == n
             out[empty] = 0
             ctx.arg, ctx.empty = arg, empty

@@ -422,9 +422,8 @@ def train(init_path, out_path, X, Y, X_val, Y_val, epochs=3):
 '''
 
 
-def _load_script(use_ember):
+def _load_script(use_ember, src=TRAINING_SCRIPT):
     """The script as written (torch) or with its imports switched to Ember, nothing else changed."""
-    src = TRAINING_SCRIPT
     if use_ember:
         src = (src.replace("import torch\n", "import ember as torch\n")
                .replace("import torch.nn as nn", "import ember.nn as nn")
@@ -506,3 +505,94 @@ def test_variant_training_run_matches_torch_float64(name):
         assert esched.state_dict().keys() == tsched.state_dict().keys()
         assert [g["lr"] for g in eopt.param_groups] == pytest.approx([g["lr"] for g in topt.param_groups],
                                                                      rel=1e-12)
+
+
+FINETUNE_SCRIPT = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(nn.Linear(4 * 3 * 3, 10), nn.ReLU(), nn.Linear(10, 3))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = x.view(x.size(0), -1)
+        return self.classifier(x)
+
+
+def finetune(state, X, Y, epochs=2):
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(0)
+    model = Net().to(device)
+    model.load_state_dict(state)
+    for p in model.features.parameters():
+        p.requires_grad_(False)
+    acts = []
+    handle = model.classifier[0].register_forward_hook(lambda m, inp, out: acts.append(out.detach().sum().item()))
+    opt = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1, momentum=0.9)
+    log = []
+    for epoch in range(epochs):
+        for phase in ("train", "val"):
+            model.train(phase == "train")
+            correct, total, running = 0, 0, 0.0
+            for i in range(0, len(X), 4):
+                xb = torch.from_numpy(X[i:i + 4]).to(device)
+                yb = torch.from_numpy(Y[i:i + 4]).to(device)
+                with torch.set_grad_enabled(phase == "train"):
+                    out = model(xb)
+                    loss = F.mse_loss(out.softmax(dim=-1), F.one_hot(yb, num_classes=3).float()) \\
+                        + F.cross_entropy(out, yb)
+                    if phase == "train":
+                        opt.zero_grad()
+                        loss.backward()
+                        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                        log.append(norm.item())
+                        opt.step()
+                running += loss.item() * xb.size(0)
+                correct += (out.argmax(1) == yb).sum().item()
+                total += yb.numel()
+            log.append((phase, running / total, correct / total))
+    handle.remove()
+    with torch.inference_mode():
+        probs = torch.stack([model(torch.from_numpy(X[:2])).softmax(-1), model(torch.from_numpy(X[2:4])).softmax(-1)])
+    frozen = all(p.grad is None for p in model.features.parameters())
+    return log, acts, probs.cpu().numpy(), frozen, {k: v.cpu().numpy() for k, v in model.state_dict().items()}
+'''
+
+
+def test_unchanged_finetuning_script_gives_torch_numbers():
+    """Common script idioms with ``import ember as torch``: device selection and ``.to(device)``, frozen
+    layers (``requires_grad_(False)`` + ``filter`` into SGD), a forward hook, ``set_grad_enabled`` train/val
+    phases, ``view(x.size(0), -1)``, ``one_hot``, ``clip_grad_norm_``'s returned norm, running metrics via
+    ``.item()``, ``inference_mode``, ``stack``.  Every logged number equals torch's; SGD, so rtol 1e-5."""
+    script_t, script_e = _load_script(False, FINETUNE_SCRIPT), _load_script(True, FINETUNE_SCRIPT)
+    assert script_e["torch"] is ember
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 1, 8, 8)).astype(np.float32)
+    Y = rng.integers(0, 3, 12)
+    torch.manual_seed(0)
+    state = script_t["Net"]().state_dict()
+    log_t, acts_t, probs_t, frozen_t, final_t = script_t["finetune"](state, X, Y)
+    log_e, acts_e, probs_e, frozen_e, final_e = script_e["finetune"](
+        {k: ember.tensor(v.numpy()) for k, v in state.items()}, X, Y)
+    assert len(log_e) == len(log_t) == 2 * (3 + 2)
+    for i, (e, t) in enumerate(zip(log_e, log_t)):
+        if isinstance(t, tuple):
+            assert e[0] == t[0] and e[2] == t[2], f"log {i}: {e} != {t}"      # phase, accuracy
+            assert e[1] == pytest.approx(t[1], rel=1e-5), f"log {i}: mean loss {e[1]} != {t[1]}"
+        else:
+            assert e == pytest.approx(t, rel=1e-5), f"log {i}: grad norm {e} != {t}"
+    assert len(acts_e) == len(acts_t) == 2 * 6     # the hook ran on every batch of both phases, then was removed
+    np.testing.assert_allclose(acts_e, acts_t, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(probs_e, probs_t, rtol=1e-5, atol=1e-6)
+    assert frozen_t and frozen_e
+    assert list(final_e) == list(final_t)
+    for k in final_t:
+        np.testing.assert_allclose(final_e[k], final_t[k], rtol=1e-5, atol=1e-6, err_msg=k)
+        if k.startswith("features."):                    # frozen: not a bit changed
+            np.testing.assert_array_equal(final_e[k], state[k].numpy(), err_msg=k)

@@ -9,6 +9,7 @@ backward pass scatters the gradient back with one ``bincount``. The indices retu
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -116,6 +117,80 @@ class _MaxPool(Function):
         return _scatter(g.reshape(ctx.R, -1), ctx.idx, ctx.R, ctx.S).reshape(ctx.xshape), None, None
 
 
+class _MaxPoolTiled(Function):
+    """Max pooling whose windows tile the input (stride == kernel, no padding, no dilation).
+
+    The loop runs over the few kernel offsets (never over pixels), each step an elementwise op on
+    a strided view: NumPy reductions over a length-4 last axis are ~10x slower. Like PyTorch, the
+    first maximum in window order wins, and a NaN wins over numbers (the last NaN, as PyTorch).
+    """
+
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, k, out_shape):
+        xp = namespace_of(x)
+        nd = len(k)
+        lead = x.shape[:-nd]
+        spatial = x.shape[-nd:]
+        R = math.prod(lead)
+        views, offs, base = _tile_views(x.reshape((R,) + spatial), k, out_shape, spatial, xp)
+        y = views[0].copy()
+        for v in views[1:]:
+            xp.maximum(y, v, out=y)      # propagates NaN
+        # arg: the winning offset's position j in window order. Walking backwards, j -= (j - i) * [v_i == y]
+        # leaves the first maximum; arithmetic on a bool mask (branch-free) is ~6x faster than a masked copy.
+        K = len(views)
+        dt = np.uint8 if K <= 255 else np.int32
+        arg = xp.full(y.shape, K - 1, dtype=dt)
+        for i in range(K - 2, -1, -1):
+            d = arg - dt(i)
+            d *= views[i] == y
+            arg -= d
+        nan = y != y
+        if nan.any():
+            for i, v in enumerate(views):
+                xp.copyto(arg, i, where=nan & (v != v))
+        idx = xp.take(xp.asarray(offs, dtype=np.int64), arg) + base
+        if ctx.needs_input_grad:
+            ctx.xshape, ctx.R, ctx.S, ctx.k, ctx.out = x.shape, R, math.prod(spatial), k, tuple(out_shape)
+            ctx.arg, ctx.idx = arg, idx.reshape(R, -1)
+        idx_out = idx.reshape(lead + tuple(out_shape))
+        ctx.mark_non_differentiable(idx_out)
+        return y.reshape(lead + tuple(out_shape)), idx_out
+
+    @staticmethod
+    def backward(ctx, g, _gi=None):
+        if isinstance(g, Tensor):
+            return _scatter_tensor(g, ctx.idx, ctx.R, ctx.S).reshape(ctx.xshape), None, None
+        xp = namespace_of(g)
+        nd = len(ctx.k)
+        spatial = ctx.xshape[-nd:]
+        gx = xp.zeros((ctx.R,) + tuple(spatial), dtype=g.dtype)
+        views, offs, _ = _tile_views(gx, ctx.k, ctx.out, spatial, xp)
+        g = g.reshape((ctx.R,) + ctx.out)
+        arg = ctx.arg
+        for i, v in enumerate(views):
+            xp.multiply(g, arg == i, out=v)
+        return gx.reshape(ctx.xshape), None, None
+
+
+def _tile_views(xr, k, out_shape, spatial, xp):
+    """Strided views (R, *out) of ``xr`` (R, *spatial), one per kernel offset in window order, each
+    offset's flat spatial index, and the flat index of every window's origin (broadcasts over R)."""
+    nd = len(k)
+    views, offs = [], []
+    strides = [math.prod(spatial[i + 1:]) for i in range(nd)]
+    for off in itertools.product(*[range(kk) for kk in k]):
+        views.append(xr[(slice(None),) + tuple(slice(o, o + n * kk, kk) for o, n, kk in zip(off, out_shape, k))])
+        offs.append(sum(o * st for o, st in zip(off, strides)))
+    base = 0
+    for i in range(nd):
+        pos = xp.arange(out_shape[i]) * (k[i] * strides[i])
+        base = base + pos.reshape((1,) * i + (-1,) + (1,) * (nd - i - 1))
+    return views, offs, base
+
+
 class _AvgPool(Function):
     """y[r, l] = sum_k x[r, table[l, k]] / div[l]."""
 
@@ -154,9 +229,9 @@ _NAMED = {}
 
 def _fn(base, name):
     """A subclass of ``base`` whose grad_fn is called ``name`` (PyTorch's per-op names)."""
-    cls = _NAMED.get(name)
+    cls = _NAMED.get((base, name))
     if cls is None:
-        cls = _NAMED[name] = type(name.replace("Backward0", ""), (base,), {"node_name": name})
+        cls = _NAMED[(base, name)] = type(name.replace("Backward0", ""), (base,), {"node_name": name})
     return cls
 
 
@@ -205,6 +280,9 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     _prep(input, nd, name)
     spatial, k, s, p, d, out = _pool_dims(input, nd, kernel_size, stride, padding, dilation, ceil_mode, name)
     xp = namespace_of(input._data)
+    if k == s and not any(p) and all(dd == 1 for dd in d) and all(o * kk <= n for o, kk, n in zip(out, k, spatial)):
+        y, idx = _fn(_MaxPoolTiled, node).apply(input, k, out)   # the common case: no gather table
+        return (y, idx) if return_indices else y
     dims = [_window_dim(n, kk, ss, pp, dd, o, xp) for n, kk, ss, pp, dd, o in zip(spatial, k, s, p, d, out)]
     table, _ = _table(dims, spatial, xp)
     y, idx = _fn(_MaxPool, node).apply(input, table, out)

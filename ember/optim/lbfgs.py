@@ -116,7 +116,8 @@ def _boxed(v):
     """Working value -> state value, in PyTorch's layout (tensors, 0-d tensors, floats, ints)."""
     if isinstance(v, list):
         return [_boxed(x) for x in v]
-    if v is None or isinstance(v, (int, float, Tensor)):
+    # exact types: NumPy's float64 scalar subclasses float, but PyTorch keeps these as 0-d tensors
+    if v is None or type(v) in (int, float) or isinstance(v, Tensor):
         return v
     if hasattr(v, "shape"):
         return _wrap(v if v.ndim else namespace_of(v).asarray(v))

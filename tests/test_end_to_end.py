@@ -596,3 +596,38 @@ def test_unchanged_finetuning_script_gives_torch_numbers():
         np.testing.assert_allclose(final_e[k], final_t[k], rtol=1e-5, atol=1e-6, err_msg=k)
         if k.startswith("features."):                    # frozen: not a bit changed
             np.testing.assert_array_equal(final_e[k], state[k].numpy(), err_msg=k)
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_full_batch_training_float64(line_search_fn, tmp_path):
+    """LBFGS with a closure, float64: every step's loss, the weights and the whole optimizer state agree
+    (``al``/``ro``/``H_diag`` are 0-d tensors as in torch: NumPy float64 scalars, a float subclass, used to
+    stay unboxed there, so torch could not load such a checkpoint with ``weights_only=True``); Ember's
+    checkpoint of it resumes in torch."""
+    torch.manual_seed(0)
+    tmodel, emodel = M._mlp(torch).double(), M._mlp(ember).double()
+    copy_torch_state_into(tmodel, emodel)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 6)), rng.integers(0, 4, 8)
+    runs = []
+    for T, model in ((torch, tmodel), (ember, emodel)):
+        opt = T.optim.LBFGS(model.parameters(), lr=0.5, max_iter=5, history_size=3, line_search_fn=line_search_fn)
+        X, Y = T.tensor(x), T.tensor(y)
+
+        def closure(opt=opt, model=model, T=T, X=X, Y=Y):
+            opt.zero_grad()
+            loss = T.nn.functional.cross_entropy(model(X), Y)
+            loss.backward()
+            return loss
+
+        runs.append((opt, closure, [opt.step(closure).item() for _ in range(3)]))
+    (topt, tclosure, tlosses), (eopt, _, elosses) = runs
+    np.testing.assert_allclose(elosses, tlosses, rtol=F64["loss_rtol"])
+    assert_models_close(emodel, tmodel, F64["rtol"], F64["atol"])
+    assert_optimizers_close(eopt, topt, F64["rtol"], F64["atol"])
+    path = os.fspath(tmp_path / "lbfgs.pt")
+    ember.save(eopt.state_dict(), path)
+    loaded = torch.load(path, weights_only=True)
+    assert_optimizer_state_dicts_close(loaded, topt.state_dict(), F64["rtol"], F64["atol"])
+    topt.load_state_dict(loaded)
+    assert np.isfinite(topt.step(tclosure).item())

@@ -167,6 +167,7 @@ def _raise_modified(arr, now, then, grad_fn, output_nr):
     import re
     from .._dtype import from_np
     kind = _LEGACY_TYPE.get(from_np(arr.dtype).name, "")
+    legacy = "CPUBoolType" if kind == "Bool" else f"torch.{kind}Tensor"  # PyTorch's own spelling for bool
     made_by = ""
     if grad_fn is not None:
         name = grad_fn.name()
@@ -180,7 +181,7 @@ def _raise_modified(arr, now, then, grad_fn, output_nr):
                 "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [torch.{kind}Tensor [{', '.join(str(d) for d in arr.shape)}]]{made_by} is at version "
+        f"operation: [{legacy} [{', '.join(str(d) for d in arr.shape)}]]{made_by} is at version "
         f"{now}; expected version {then} instead. Hint: {hint}")
 
 

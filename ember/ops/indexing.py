@@ -132,6 +132,7 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, g):
+        _check_indices(ctx)
         if isinstance(g, Tensor):
             from .creation import zeros
             z = zeros(*ctx.shape, dtype=g.dtype, device=g.device)
@@ -181,7 +182,7 @@ def getitem(self: Tensor, idx) -> Tensor:
             r._vc = self._vc
             r._base = self if self._base is None else self._base
             return r
-        return Index.apply(self, nidx)
+        return _guard_indices(Index.apply(self, nidx), idx if type(idx) is tuple else (idx,))
     except IndexError as e:
         _index_error(e, self._data.shape)
 
@@ -211,6 +212,7 @@ class IndexPut(Function):
 
     @staticmethod
     def backward(ctx, g):
+        _check_indices(ctx)
         need = ctx.needs_input_grad
         gx = gv = None
         if need[0]:
@@ -239,10 +241,14 @@ def setitem(self: Tensor, idx, value) -> None:
         from .creation import tensor
         value = tensor(value, dtype=self.dtype)
     from ..autograd.grad_mode import state
+    if state.enabled and self._rg and self.grad_fn is None and _setitem_views(nidx, self._data.shape):
+        # PyTorch writes through a view made by the basic part of the index
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     self._check_inplace()
     try:
         if state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
-            inplace(self, (_CopySlices if basic else IndexPut).apply(self, nidx, value, False))
+            r = (_CopySlices if basic else IndexPut).apply(self, nidx, value, False)
+            inplace(self, r if basic else _guard_indices(r, idx if type(idx) is tuple else (idx,)))
             return
         v = value._data if isinstance(value, Tensor) else value
         self._data[nidx] = v
@@ -254,6 +260,26 @@ def setitem(self: Tensor, idx, value) -> None:
     self._vc[0] += 1
 
 
+def _setitem_views(nidx, shape) -> bool:
+    """Does ``x[nidx] = v`` write through a view in PyTorch? It does when the index holds an int,
+    None, or a slice that does not keep its whole dim (full slices and advanced indices do not)."""
+    consumed = sum(getattr(i, "ndim", 1) if not isinstance(i, bool) else 0
+                   for i in nidx if i is not None and i is not Ellipsis)
+    d = 0
+    for i in nidx:
+        if i is Ellipsis:
+            d += len(shape) - consumed
+        elif i is None or type(i) is int:
+            return True
+        elif type(i) is slice:
+            if not (i.start in (None, 0) and i.step in (None, 1) and (i.stop is None or i.stop >= shape[d])):
+                return True
+            d += 1
+        elif not isinstance(i, bool):
+            d += getattr(i, "ndim", 1) if getattr(i, "dtype", None) == np.bool_ else 1
+    return False
+
+
 class _CopySlices(IndexPut):
     """``x[basic_index] = v``: PyTorch copies into a view of x and names the node CopySlices."""
 
@@ -262,7 +288,7 @@ class _CopySlices(IndexPut):
 
 def index_put(input, indices, values, accumulate=False):
     nidx, _ = _convert_index(tuple(indices), input._data.shape)
-    return IndexPut.apply(input, nidx, values, accumulate)
+    return _guard_indices(IndexPut.apply(input, nidx, values, accumulate), tuple(indices))
 
 
 def index_put_(input, indices, values, accumulate=False):
@@ -279,6 +305,39 @@ def _check_index(index: Tensor, name):
             return index._data.astype(np.int64)
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     return index._data
+
+
+def _index_arg(index: Tensor, idx):
+    """The index as a Function argument: the user's tensor itself (or a view sharing its version
+    counter) when ``idx`` is its memory, so that an in-place change to the index before backward
+    raises PyTorch's "modified by an inplace operation" error instead of giving a wrong gradient."""
+    d = index._data
+    if idx is d:
+        return index
+    t = _wrap(idx)
+    if idx.base is not None and (idx.base is d or idx.base is d.base):
+        t._vc = index._vc
+    return t
+
+
+def _guard_indices(out: Tensor, idx) -> Tensor:
+    """Remember the versions of the index tensors inside ``idx`` (a converted index tuple) on
+    ``out``'s node; ``_check_indices`` compares them at backward, as PyTorch's saved indices do."""
+    node = out.grad_fn
+    if node is not None and idx:
+        guard = [(t, t._vc[0]) for t in idx if isinstance(t, Tensor)]
+        if guard:
+            node.__dict__["_index_guard"] = guard
+    return out
+
+
+def _check_indices(ctx):
+    guard = ctx.__dict__.get("_index_guard")
+    if guard:
+        from ..autograd.function import _raise_modified
+        for t, v in guard:
+            if t._vc[0] != v:
+                _raise_modified(t._data, t._vc[0], v, None, 0)
 
 
 def _bounds(idx, size, name, dim):
@@ -343,7 +402,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     if any(idx.shape[k] < input._data.shape[k] for k in range(idx.ndim) if k != d):
         sl = tuple(slice(0, idx.shape[k]) if k != d else slice(None) for k in range(idx.ndim))
         input = input[sl]
-    return Gather.apply(input, d, _wrap(idx))
+    return Gather.apply(input, d, _index_arg(index, idx))
 
 
 class Scatter(Function):
@@ -401,6 +460,9 @@ def _gather_pad(g, dim, idx, src_shape):
             r = pad(r, p)
         return r
     xp = namespace_of(g)
+    if any(idx.shape[k] < g.shape[k] for k in range(idx.ndim) if k != dim):
+        # gather reads only the index's extent in the other dims (take_along_axis would broadcast)
+        g = g[tuple(slice(0, idx.shape[k]) if k != dim else slice(None) for k in range(idx.ndim))]
     r = xp.take_along_axis(g, idx, axis=dim)
     if r.shape != tuple(src_shape):
         z = xp.zeros(src_shape, g.dtype)
@@ -442,8 +504,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
     if isinstance(src, Tensor):
         if src._data.dtype != input._data.dtype:
             src = src.to(input.dtype)
-        return Scatter.apply(input, d, _wrap(idx), src, reduce)
-    return _ScatterValue.apply(input, d, _wrap(idx), src, reduce)
+        return Scatter.apply(input, d, _index_arg(index, idx), src, reduce)
+    return _ScatterValue.apply(input, d, _index_arg(index, idx), src, reduce)
 
 
 class _ScatterValue(Scatter):
@@ -452,7 +514,7 @@ class _ScatterValue(Scatter):
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     d, idx = _scatter_checks(input, dim, index, "scatter_add")
-    return ScatterAdd.apply(input, d, _wrap(idx), src)
+    return ScatterAdd.apply(input, d, _index_arg(index, idx), src)
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
@@ -510,7 +572,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     n = input._data.shape[d] if input._data.ndim else 1
     if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
         raise IndexError("index out of range in self")
-    return IndexSelect.apply(input, d, _wrap(idx.reshape(-1)))
+    return IndexSelect.apply(input, d, _index_arg(index, idx.reshape(-1)))
 
 
 class IndexAdd(Function):
@@ -547,19 +609,19 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     """``out[..., index[i], ...] += alpha * source[..., i, ...]``; repeated indices accumulate."""
     idx = _check_index(index, "index_add")
     d = _wrap_dim(dim, input._data.ndim)
-    return IndexAdd.apply(input, d, _wrap(idx), source, alpha)
+    return IndexAdd.apply(input, d, _index_arg(index, idx), source, alpha)
 
 
 def index_copy(input, dim, index, source):
     d = _wrap_dim(dim, input._data.ndim)
     idx = (slice(None),) * d + (_check_index(index, "index_copy"),)
-    return IndexPut.apply(input, idx, source, False)
+    return _guard_indices(IndexPut.apply(input, idx, source, False), (index,))
 
 
 def index_fill(input, dim, index, value):
     d = _wrap_dim(dim, input._data.ndim)
     idx = (slice(None),) * d + (_check_index(index, "index_fill"),)
-    return IndexPut.apply(input, idx, value, False)
+    return _guard_indices(IndexPut.apply(input, idx, value, False), (index,))
 
 
 class MaskedFill(Function):
@@ -656,11 +718,23 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     n = input._data.size
     if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
         raise IndexError(f"out of range: tried to access index {int(idx.max())} on a tensor of {n} elements.")
-    return Take.apply(input, _wrap(idx))
+    return Take.apply(input, _index_arg(index, idx))
 
 
 def take_along_dim(input, indices, dim=None):
     if dim is None:
         return take(input, indices)
-    return gather(input, dim, indices.expand(*[input.shape[k] if k == _wrap_dim(dim, input.dim()) else s
-                                              for k, s in enumerate(indices.shape)]))
+    d = _wrap_dim(dim, input.dim())
+    if indices.dim() != input.dim():
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input.dim()} dimensions for input, and {indices.dim()} dimensions for indices")
+    # every dim but ``dim`` broadcasts between input and indices
+    xs, js = list(input.shape), list(indices.shape)
+    b = list(np.broadcast_shapes(tuple(xs[:d] + [1] + xs[d + 1:]), tuple(js[:d] + [1] + js[d + 1:])))
+    xb, jb = b[:d] + [xs[d]] + b[d + 1:], b[:d] + [js[d]] + b[d + 1:]
+    if xb != xs:
+        input = input.expand(*xb)
+    if jb != js:
+        indices = indices.expand(*jb)
+    # PyTorch gathers with its own copy of the broadcast indices: changing them later is harmless
+    return gather(input, d, _wrap(indices._data.copy()))

@@ -16,6 +16,7 @@ from ...backends import namespace_of, scatter_at
 from ...ops import _bw as B
 from ...ops import elementwise as E
 from ...ops._bw import sum_to
+from ...ops.indexing import _check_indices, _guard_indices
 from .activation import _sigmoid_any, _softplus_any, _softplus_arr, log_softmax, logsigmoid
 from .normalization import _graph_backward
 
@@ -394,6 +395,7 @@ class NllLoss(_ClassLoss):
 
     @classmethod
     def backward(cls, ctx, g):
+        _check_indices(ctx)  # the target was changed in place since forward: PyTorch's error
         if isinstance(g, Tensor):
             from ...ops.indexing import scatter
             from ...ops.creation import zeros
@@ -436,6 +438,7 @@ class CrossEntropy(_ClassLoss):
 
     @classmethod
     def backward(cls, ctx, g):
+        _check_indices(ctx)  # the target was changed in place since forward: PyTorch's error
         x, w = ctx.saved_tensors
         if isinstance(g, Tensor):
             def composite(x):
@@ -520,7 +523,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")
     fn = NllLoss2d if x.dim() > 2 else NllLoss
-    out = _nd_view(fn.apply(x, t, weight, ignore_index, reduction), x, reduction)
+    out = _nd_view(_guard_indices(fn.apply(x, t, weight, ignore_index, reduction), (t,)), x, reduction)
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 
@@ -543,7 +546,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{x.dtype.name.capitalize()}'")
     fn = CrossEntropy2d if x.dim() > 2 else CrossEntropy
-    out = _nd_view(fn.apply(x, t, weight, ignore_index, reduction, float(label_smoothing)), x, reduction)
+    out = _nd_view(_guard_indices(fn.apply(x, t, weight, ignore_index, reduction, float(label_smoothing)), (t,)),
+                   x, reduction)
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 

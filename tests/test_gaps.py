@@ -1,0 +1,126 @@
+"""Correctness gaps found by the first round of helpers, each checked against PyTorch.
+
+Every test runs the same program on both libraries (``lib`` is ``ember`` or ``torch``) and
+compares what comes out: values, gradients, exception classes and messages, warnings.
+"""
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.conftest import assert_close
+
+
+def _both(fn):
+    """Run ``fn(lib)`` for Ember and PyTorch; an exception is returned (class, message) instead."""
+    out = []
+    for lib in (ember, torch):
+        try:
+            out.append(fn(lib))
+        except Exception as e:  # noqa: BLE001 - the exception is the result being compared
+            out.append((type(e), str(e)))
+    return out
+
+
+def _error(fn):
+    e, t = _both(fn)
+    assert isinstance(t, tuple) and isinstance(t[0], type), f"torch did not raise: {t}"
+    assert e == t, f"ember {e} != torch {t}"
+    return t
+
+
+# --------------------------------------------------------------------------- 2. saved index tensors
+_A = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+
+_INDEX_OPS = {
+    "getitem": lambda lib, a, i: a[i],
+    "getitem_tuple": lambda lib, a, i: a[i, 1],
+    "index_select": lambda lib, a, i: a.index_select(1, i),
+    "gather": lambda lib, a, i: a.gather(1, i.view(1, 2).expand(3, 2)),
+    "take": lambda lib, a, i: a.take(i),
+    "scatter": lambda lib, a, i: a.scatter(1, i.view(1, 2), 1.0) * a,
+    "scatter_add": lambda lib, a, i: (a * 1).scatter_add(1, i.view(1, 2), a[:1, :2] * 3),
+    "index_add": lambda lib, a, i: a.index_add(0, i, a[:2] * 2),
+    "index_copy": lambda lib, a, i: a.index_copy(0, i, a[:2] * 2),
+    "index_fill": lambda lib, a, i: a.index_fill(0, i, 3.0) * a,
+    "index_put": lambda lib, a, i: a.index_put((i,), lib.ones(2, 4)),
+    "setitem_adv": lambda lib, a, i: _setitem(a * 1, i, a[:2] * 2),
+    "cross_entropy": lambda lib, a, i: lib.nn.functional.cross_entropy(a[:2], i),
+    "nll_loss": lambda lib, a, i: lib.nn.functional.nll_loss(a[:2], i),
+}
+
+
+def _setitem(x, i, v):
+    x[i] = v
+    return x
+
+
+@pytest.mark.parametrize("name", sorted(_INDEX_OPS))
+def test_index_modified_in_place_before_backward_raises(name):
+    op = _INDEX_OPS[name]
+
+    def run(lib):
+        a = lib.tensor(_A, requires_grad=True)
+        i = lib.tensor([0, 2])
+        y = op(lib, a, i)
+        i[0] = 1
+        y.sum().backward()
+        return a.grad
+
+    e, t = _both(run)
+    assert isinstance(t, tuple), "torch should raise"
+    assert e[0] is RuntimeError and e[1] == t[1]
+
+
+@pytest.mark.parametrize("name", sorted(_INDEX_OPS))
+def test_index_unchanged_gives_torch_gradient(name):
+    op = _INDEX_OPS[name]
+
+    def run(lib):
+        a = lib.tensor(_A, requires_grad=True)
+        i = lib.tensor([0, 2])
+        y = op(lib, a, i)
+        (y * lib.arange(y.numel()).reshape(y.shape)).sum().backward()
+        return a.grad
+
+    e, t = _both(run)
+    assert_close(e, t)
+
+
+def test_bool_mask_modified_in_place_raises_with_torch_message():
+    def run(lib):
+        a = lib.tensor(_A[0, :3], requires_grad=True)
+        m = lib.tensor([True, False, True])
+        y = a[m]
+        m[1] = True
+        y.sum().backward()
+
+    _error(run)
+
+
+def test_take_along_dim_broadcasts_and_keeps_its_own_indices():
+    def run(lib):
+        a = lib.tensor(_A, requires_grad=True)
+        i = lib.tensor([[0, 2]])
+        y = lib.take_along_dim(a, i, dim=1)
+        i[0, 0] = 1  # PyTorch gathers with a broadcast copy: no error
+        (y * lib.arange(6.0).reshape(3, 2)).sum().backward()
+        return y.detach(), a.grad
+
+    e, t = _both(run)
+    assert_close(e, t)
+
+
+# --------------------------------------------------------------------------- 3. setitem on a leaf
+@pytest.mark.parametrize("idx", [0, (0, 1), slice(1, None), Ellipsis, [0, 1], slice(None), (slice(None), slice(None)),
+                                 slice(0, 3), (slice(None), slice(0, 1)), (Ellipsis, 0), (slice(1, None), [0]),
+                                 (slice(0, 3), [0]), None, (0, [1]), "mask"], ids=repr)
+def test_setitem_on_leaf_that_requires_grad_message(idx):
+    def run(lib):
+        x = lib.ones(3, 2, requires_grad=True)
+        x[lib.tensor([True, False, True]) if idx == "mask" else idx] = 5
+
+    _error(run)

@@ -22,7 +22,11 @@ class Mm(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need = ctx.needs_input_grad
-        return (g @ B.swap_last(b) if need[0] else None), (B.swap_last(a) @ g if need[1] else None)
+        gb = None
+        if need[1]:
+            # a transposed operand (weight.t()) gets its gradient in the same layout: contiguous .grad
+            gb = (g.T @ a).T if _is_transposed(b) else B.swap_last(a) @ g
+        return (g @ B.swap_last(b) if need[0] else None), gb
 
 
 class Bmm(Mm):
@@ -55,8 +59,19 @@ class Matmul(Function):
         if need[0]:
             ga = B.sum_to(g2 @ B.swap_last(b2), tuple(a2.shape)).reshape(tuple(a.shape))
         if need[1]:
-            gb = B.sum_to(B.swap_last(a2) @ g2, tuple(b2.shape)).reshape(tuple(b.shape))
+            if a2.ndim == 2 and _is_transposed(b2):
+                gb = (g2.T @ a2).T    # contiguous gradient for a transposed (weight.t()) operand
+            else:
+                gb = B.sum_to(B.swap_last(a2) @ g2, tuple(b2.shape))
+            gb = gb.reshape(tuple(b.shape))
         return ga, gb
+
+
+def _is_transposed(m) -> bool:
+    """A 2-D backend array that is the transpose of a C-contiguous one (never a Tensor: create_graph
+    formulas keep the generic form)."""
+    return getattr(m, "ndim", 0) == 2 and not isinstance(m, Tensor) and m.flags.f_contiguous \
+        and not m.flags.c_contiguous
 
 
 class Dot(Function):
@@ -166,7 +181,12 @@ class Addmm(Function):
             if ctx.alpha != 1:
                 g1 = g1 * ctx.alpha
         if need[2]:
-            g2 = B.swap_last(m1) @ g
+            if _is_transposed(m2):
+                # nn.Linear's weight.t(): produce the gradient in the transposed layout too, so the
+                # weight's .grad comes out contiguous (as PyTorch's; optimizers then stream it)
+                g2 = (g.T @ m1).T
+            else:
+                g2 = B.swap_last(m1) @ g
             if ctx.alpha != 1:
                 g2 = g2 * ctx.alpha
         return gb, g1, g2, None, None

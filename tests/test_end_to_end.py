@@ -559,7 +559,8 @@ def finetune(state, X, Y, epochs=2):
             log.append((phase, running / total, correct / total))
     handle.remove()
     with torch.inference_mode():
-        probs = torch.stack([model(torch.from_numpy(X[:2])).softmax(-1), model(torch.from_numpy(X[2:4])).softmax(-1)])
+        probs = torch.stack([model(torch.from_numpy(X[:2]).to(device)).softmax(-1),
+                             model(torch.from_numpy(X[2:4]).to(device)).softmax(-1)])
     frozen = all(p.grad is None for p in model.features.parameters())
     return log, acts, probs.cpu().numpy(), frozen, {k: v.cpu().numpy() for k, v in model.state_dict().items()}
 '''

@@ -11,7 +11,7 @@ from .function import AccumulateGrad
 from .grad_mode import state
 
 
-from ..backends import namespace_of as _xp
+from ..backends import namespace_of as _xp, writeable
 
 Tensor = None  # bound by ember._tensor (importing it here would be circular)
 _wrap = None
@@ -176,7 +176,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             for t, g in zip(inputs, captured):
                 if g is not None and t.grad_fn is not None:
                     g = g if isinstance(g, Tensor) else _wrap(g.copy())
-                    t.grad = g if t.grad is None else t.grad + g
+                    t._grad = g if t._grad is None else t._grad + g
         if capture:
             out = []
             for i, g in enumerate(captured):
@@ -333,14 +333,14 @@ def _accumulate(node, g, create_graph, stored, trace):
             r = h(g if isinstance(g, Tensor) else _wrap(g))
             if r is not None:
                 g = r if create_graph else r._data
-    before = var.grad
+    before = var._grad
     if trace is not None:
         trace.on_accumulate(var, before, g)
     if create_graph:
         gt = g if isinstance(g, Tensor) else _wrap(g)
         if gt.shape != var.shape:
             gt = _reduce_to(gt, var.shape)
-        var.grad = gt if before is None else before + gt
+        var._grad = gt if before is None else before + gt
     else:
         arr = g._data if isinstance(g, Tensor) else g
         vd = var._data
@@ -354,11 +354,11 @@ def _accumulate(node, g, create_graph, stored, trace):
             arr = arr.astype(vd.dtype)
         if before is None:
             key = id(arr if arr.base is None else arr.base)
-            if key in stored or not arr.flags.writeable:
+            if key in stored or not writeable(arr):
                 arr = arr.copy()
                 key = id(arr)
             stored.add(key)
-            var.grad = _wrap(arr)
+            var._grad = _wrap(arr)
         else:
             before._data = before._data + arr
             before._vc[0] += 1

@@ -97,3 +97,8 @@ def scatter_at(op: str, target, index, values) -> None:
         return
     import cupyx
     {"add": cupyx.scatter_add, "max": cupyx.scatter_max, "min": cupyx.scatter_min}[op](target, index, values)
+
+
+def writeable(arr) -> bool:
+    """Whether ``arr`` may be written in place (CuPy arrays always may; NumPy broadcast views may not)."""
+    return getattr(arr.flags, "writeable", True)

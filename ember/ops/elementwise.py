@@ -10,7 +10,7 @@ from .. import _dtype as D
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ..backends import namespace_of, same_device
+from ..backends import namespace_of, same_device, writeable
 from . import _bw as B
 from ._bw import sum_to
 
@@ -1204,7 +1204,7 @@ def inplace(self: Tensor, result: Tensor) -> Tensor:
         if d.dtype.kind in "iub" and r.dtype.kind in "fc" and result.grad_fn is None:
             raise RuntimeError(f"result type {D.from_np(r.dtype).name.capitalize()} can't be cast to the desired "
                                f"output type {D.from_np(d.dtype).name.capitalize()}")
-    if not d.flags.writeable:
+    if not writeable(d):
         raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
                            "tensor refer to a single memory location. Please clone() the tensor before "
                            "performing the operation.")
@@ -1224,7 +1224,7 @@ def inplace(self: Tensor, result: Tensor) -> Tensor:
                         snap[id(s)] = c
                     saved[i], versions[i] = snap[id(s)], 0
             node._saved, node._saved_versions = tuple(saved), versions
-    if d.flags.writeable:
+    if writeable(d):
         d[...] = r
     else:
         raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "

@@ -41,7 +41,7 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array with autograd. Build one with ``ember.tensor(...)``."""
 
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_output_nr", "_vc", "_retains_grad",
+    __slots__ = ("_data", "_rg", "_grad", "grad_fn", "_output_nr", "_vc", "_retains_grad",
                  "_hooks", "_accum", "_base", "__dict__", "__weakref__")
 
     __array_priority__ = 1000  # NumPy defers to our reflected operators
@@ -356,10 +356,10 @@ class Tensor:
                 return None
             if state.trace is not None:
                 state.trace.on_retain(t, g)
-            if t.grad is None:
-                t.grad = _wrap(g._data.copy()) if not g.requires_grad else g.clone()
+            if t._grad is None:
+                t._grad = _wrap(g._data.copy()) if not g.requires_grad else g.clone()
             else:
-                t.grad = t.grad + g
+                t._grad = t._grad + g
             return None
 
         # PyTorch runs the retain-grad capture after the tensor's other hooks.
@@ -432,7 +432,7 @@ class Tensor:
 def _init(t, arr, requires_grad):
     t._data = arr
     t._rg = requires_grad
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
     t._output_nr = 0
     t._vc = [0]
@@ -462,6 +462,26 @@ def _set_requires_grad(t, value) -> None:
 Tensor.requires_grad = property(Tensor.__dict__["_rg"].__get__, _set_requires_grad,
                                 doc="Whether autograd records operations on this tensor.")
 
+_NON_LEAF_GRAD = ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                  "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                  "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor "
+                  "by mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 "
+                  "for more information.")
+
+
+def _get_grad(t):
+    g = t._grad
+    if g is None and t.grad_fn is not None and not t._retains_grad:
+        import warnings
+        warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+    return g
+
+
+# ``grad`` reads through one small getter (PyTorch warns when a non-leaf's never-filled .grad is read);
+# writes go straight to the ``_grad`` slot. Ember's own hot paths use ``_grad``.
+Tensor.grad = property(_get_grad, Tensor.__dict__["_grad"].__set__, Tensor.__dict__["_grad"].__delete__,
+                       doc="The gradient accumulated by backward() (leaves, and non-leaves after retain_grad()).")
+
 
 def _wrap(arr, requires_grad=False) -> Tensor:
     """A Tensor around ``arr`` (no copy). NumPy scalars become 0-d arrays."""
@@ -473,7 +493,7 @@ def _wrap(arr, requires_grad=False) -> Tensor:
             arr = np.asarray(arr)  # NumPy subclasses (memmap, device stand-ins) are kept as they are
     t._data = arr
     t._rg = requires_grad
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
     t._output_nr = 0
     t._vc = [0]

@@ -5,6 +5,7 @@ compares what comes out: values, gradients, exception classes and messages, warn
 """
 from __future__ import annotations
 
+import warnings
 
 import numpy as np
 import pytest
@@ -124,3 +125,33 @@ def test_setitem_on_leaf_that_requires_grad_message(idx):
         x[lib.tensor([True, False, True]) if idx == "mask" else idx] = 5
 
     _error(run)
+
+
+# --------------------------------------------------------------------------- 4. .grad of a non-leaf
+def _grad_warnings(lib, case):
+    x = lib.ones(3, requires_grad=True)
+    y = x * 2
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        if case == "non_leaf":
+            r = [y.grad, y.grad]  # one warning per access
+        elif case == "leaf":
+            r = [x.grad, lib.ones(2).grad, (lib.ones(2) * 2).grad]
+        elif case == "retained":
+            y.retain_grad()
+            r = [y.grad]
+            y.sum().backward()
+            r.append(y.grad)
+        else:  # filled by backward(inputs=[non-leaf])
+            y.sum().backward(inputs=[y])
+            r = [y.grad]
+    msgs = [(m.category, str(m.message).split(" (Triggered internally")[0]) for m in w]
+    return [None if g is None else g.tolist() for g in r], msgs
+
+
+@pytest.mark.parametrize("case", ["non_leaf", "leaf", "retained", "inputs"])
+def test_non_leaf_grad_access_warns_like_torch(case):
+    e, t = _grad_warnings(ember, case), _grad_warnings(torch, case)
+    assert e == t
+    if case == "non_leaf":
+        assert len(t[1]) == 2 and t[1][0][0] is UserWarning

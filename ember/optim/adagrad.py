@@ -56,7 +56,7 @@ class Adagrad(Optimizer):
             wd = group["weight_decay"]
             maximize = group["maximize"]
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
                 _check_sparse(p, "Adagrad")
                 state = self.state[p]

@@ -230,11 +230,11 @@ class Optimizer:
         """Set every parameter's ``.grad`` to None (default) or fill it with zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                g = p.grad
+                g = p._grad
                 if g is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
                     if g.grad_fn is not None:
                         g.detach_()
@@ -252,7 +252,7 @@ class Optimizer:
         grad_is_private)``; the gradient is negated when the group maximizes."""
         maximize = group.get("maximize", False)
         for p in group["params"]:
-            if p.grad is None:
+            if p._grad is None:
                 continue
             _check_sparse(p, name)
             pd = p._data
@@ -429,7 +429,7 @@ def _real_view(a):
 
 def _grad_array(p: Tensor, maximize: bool):
     """(gradient array, whether it is a private temporary) for ``p``, negated under ``maximize``."""
-    g = p.grad._data
+    g = p._grad._data
     if maximize:
         xp = namespace_of(g)
         return xp.negative(g, out=xp.empty_like(g)), True
@@ -446,5 +446,5 @@ def _bump_step(state) -> float:
 
 
 def _check_sparse(p: Tensor, name: str) -> None:
-    if getattr(p.grad, "is_sparse", False):
+    if getattr(p._grad, "is_sparse", False):
         raise RuntimeError(f"{name} does not support sparse gradients")

@@ -547,11 +547,11 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's ``.grad``: to None (default) or to zeros in place."""
         for p in self.parameters():
-            g = p.grad
+            g = p._grad
             if g is None:
                 continue
             if set_to_none:
-                p.grad = None
+                p._grad = None
             else:
                 if g.grad_fn is not None:
                     g.detach_()

@@ -155,3 +155,60 @@ def test_non_leaf_grad_access_warns_like_torch(case):
     assert e == t
     if case == "non_leaf":
         assert len(t[1]) == 2 and t[1][0][0] is UserWarning
+
+
+# --------------------------------------------------------------------------- 6. multinomial
+_W = [0.1, 0.0, 0.3, 0.6, 0.0]
+
+
+def _draws(lib, replacement, n, rows=4000):
+    lib.manual_seed(0)
+    return lib.multinomial(lib.tensor([_W] * rows, dtype=lib.float64), n, replacement=replacement).numpy()
+
+
+def test_multinomial_without_replacement_fills_with_zero_weight_categories():
+    e, t = _draws(ember, False, 5), _draws(torch, False, 5)
+    assert e.shape == t.shape == (4000, 5)
+    for out in (e, t):
+        assert (np.sort(out, axis=1) == np.arange(5)).all()  # a permutation in every row
+        # the weighted categories come first, the zero-weight ones last
+        assert np.isin(out[:, :3], [0, 2, 3]).all() and np.isin(out[:, 3:], [1, 4]).all()
+    # the first draw follows the weights, the second the renormalised rest: same frequencies as torch
+    for col in range(3):
+        fe = np.bincount(e[:, col], minlength=5) / len(e)
+        ft = np.bincount(t[:, col], minlength=5) / len(t)
+        np.testing.assert_allclose(fe, ft, atol=0.04)
+    # the zero-weight categories come in both orders, as often as in torch
+    assert abs(np.mean(e[:, 3] == 1) - np.mean(t[:, 3] == 1)) < 0.05
+
+
+def test_multinomial_with_replacement_frequencies_match_torch():
+    e, t = _draws(ember, True, 7), _draws(torch, True, 7)
+    assert e.shape == t.shape and e.dtype == t.dtype
+    fe, ft = np.bincount(e.ravel(), minlength=5) / e.size, np.bincount(t.ravel(), minlength=5) / t.size
+    np.testing.assert_allclose(fe, ft, atol=0.01)
+    assert fe[1] == fe[4] == 0
+    one = ember.multinomial(ember.tensor([0.0, 0.0, 2.0]), 6, replacement=True)
+    assert one.tolist() == torch.multinomial(torch.tensor([0.0, 0.0, 2.0]), 6, replacement=True).tolist()
+
+
+@pytest.mark.parametrize("args", [([0.0, 0.0, 0.0], 5, False), ([0.0, 0.0, 0.0], 2, False), ([0.0, 0.0, 0.0], 2, True),
+                                  ([0.5, 0.5, 0.0, 0.0], 5, False), ([1.0, 1.0], 0, True), ([[[1.0]]], 1, False),
+                                  ([1.0, -1.0], 1, True), ([1.0, float("nan")], 1, False), ([1, 2], 1, True),
+                                  ([1.0, 2.0], 2.0, True)], ids=repr)
+def test_multinomial_errors(args):
+    data, n, rep = args
+    _error(lambda lib: lib.multinomial(lib.tensor(data), n, replacement=rep))
+
+
+# --------------------------------------------------------------------------- 7. lists of NumPy scalars
+@pytest.mark.parametrize("data", [
+    [np.int32(1), np.int32(2)], [np.float32(1), np.float32(2)], [np.float64(1.5)], [np.bool_(True), np.bool_(False)],
+    [np.int16(1), 2], [np.float32(1), 2.5], [2.5, np.float64(1)], [np.int32(1), np.int64(2)], [np.float16(1)],
+    [np.uint8(3)], [[np.int32(1)], [np.int32(2)]], [np.int32(1), 2.0], [np.float32(1), np.float64(2)],
+    [np.int32(1), np.float32(2)], [np.int8(1), True], [np.complex64(1j)], [np.float32(1), 1j], (np.int16(4),),
+    [1, 2], [1.0, 2], [True, False]], ids=repr)
+@pytest.mark.parametrize("fn", ["tensor", "as_tensor"])
+def test_sequence_of_numpy_scalars_keeps_torch_dtype(data, fn):
+    e, t = getattr(ember, fn)(data), getattr(torch, fn)(data)
+    assert_close(e, t)

@@ -57,6 +57,10 @@ def _infer_array(data):
         data = _tensors_to_lists(data)
     arr = np.array(data)
     k = arr.dtype.kind
+    if k in "fciu" and arr.dtype != np.int64 and isinstance(data, (list, tuple)):
+        want = _sequence_dtype(data)  # NumPy scalars inside keep their dtype, as in PyTorch
+        if want is not None:
+            return arr if arr.dtype == want else np.array(data, dtype=want)
     if k == "f":
         if arr.dtype != D.default_float_np():
             arr = arr.astype(D.default_float_np())
@@ -71,6 +75,38 @@ def _infer_array(data):
         raise TypeError(f"Could not infer dtype of {type(data).__name__}" if not isinstance(data, (list, tuple))
                         else "new(): invalid data type '" + type(_first_leaf(data)).__name__ + "'")
     return arr
+
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def _sequence_dtype(data):
+    """PyTorch's dtype for nested sequences holding NumPy scalars: every element contributes its
+    own dtype (a Python float the default dtype, an int int64, a NumPy scalar its dtype) and the
+    result is ``promote_types`` of them all. None when the leaves are Python scalars only."""
+    import itertools
+    leaves = data
+    while leaves and isinstance(leaves[0], (list, tuple)):
+        leaves = list(itertools.chain.from_iterable(leaves))
+    types = set(map(type, leaves))
+    if types.issubset(_PY_SCALARS):
+        return None
+    out = None
+    for t in types:
+        if issubclass(t, np.generic):
+            d = D.from_np(np.dtype(t))
+        elif t is bool:
+            d = D.bool_
+        elif t is int:
+            d = D.int64
+        elif t is float:
+            d = D.get_default_dtype()
+        elif t is complex:
+            d = D.get_default_dtype().to_complex()
+        else:
+            return None  # not plain scalars: NumPy's inference (and its errors) stand
+        out = d if out is None else D.promote_types(out, d)
+    return out.np
 
 
 def _flat_first(data):
@@ -405,21 +441,53 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
-    r = _rng(generator)
+    """``num_samples`` category indices per row of the weights ``input`` (K,) or (N, K).
+
+    Without replacement a row's zero-weight categories come after all the weighted ones (in random
+    order), so ``num_samples`` may be anything up to K, as in PyTorch."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype.name.capitalize().replace('Int64', 'Long')}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)):
+        raise TypeError(f"multinomial(): argument 'num_samples' (position 2) must be int, not "
+                        f"{type(num_samples).__name__}")
+    if input._data.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    n = int(num_samples)
+    if n <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
     p = input._cpu_array().astype(np.float64)
     single = p.ndim == 1
     p2 = p[None] if single else p
+    rows, k = p2.shape
+    if not replacement and n > k:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if (p2 < 0).any() or not np.isfinite(p2).all():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    rows = []
-    for row in p2:
-        s = row.sum()
-        if s <= 0:
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not replacement and num_samples > np.count_nonzero(row):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-        rows.append(r.choice(len(row), size=num_samples, replace=replacement, p=row / s))
-    out = np.stack(rows).astype(np.int64)
+    s = p2.sum(axis=1)
+    if (s <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    r = _rng(generator)
+    if replacement:
+        # inverse CDF for all rows in one search: row i's CDF is shifted to [2i, 2i + 1]
+        cdf = np.cumsum(p2, axis=1) / s[:, None]
+        cdf[:, -1] = 1.0
+        off = 2.0 * np.arange(rows)[:, None]
+        u = r.random((rows, n))
+        out = np.searchsorted((cdf + off).ravel(), (u + off).ravel(), side="right").reshape(rows, n)
+        out -= np.arange(rows)[:, None] * k
+        over = out >= k  # u rounded onto the row's end: take its last weighted category
+        if over.any():
+            last = k - 1 - np.argmax(p2[:, ::-1] > 0, axis=1)
+            out = np.where(over, last[:, None], out)
+    else:
+        # Exponential race: sorting E_j / p_j (E_j ~ Exp(1)) draws without replacement in proportion
+        # to the weights; zero weights get an infinite key and follow in the order of their E_j.
+        e = r.exponential(size=(rows, k))
+        with np.errstate(divide="ignore"):
+            key = np.where(p2 > 0, e / np.where(p2 > 0, p2, 1.0), np.inf)
+        out = np.lexsort((e, key), axis=-1)[:, :n]
+    out = out.astype(np.int64)
     return _finish(out[0] if single else out, input.device, False)
 
 

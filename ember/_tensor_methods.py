@@ -151,6 +151,10 @@ def _fast_inplace(np_name, fn):
                 try:
                     getattr(xp, np_name)(d, o, out=d, casting="unsafe")
                 except ValueError:
+                    if not getattr(d.flags, "writeable", True):
+                        raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
+                                           "refers to a single memory location. Please clone() the tensor before "
+                                           "performing the operation.") from None
                     raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast shape "
                                        f"{list(np.broadcast_shapes(d.shape, np.shape(o)))}") from None
                 self._vc[0] += 1

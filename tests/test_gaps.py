@@ -211,3 +211,42 @@ def test_multinomial_errors(args):
 def test_sequence_of_numpy_scalars_keeps_torch_dtype(data, fn):
     e, t = getattr(ember, fn)(data), getattr(torch, fn)(data)
     assert_close(e, t)
+
+
+# --------------------------------------------------------------------------- 8. autograd.grad results
+_GRAD_CASES = {
+    "a+b": lambda lib, a, b, s: ((a + b).sum(), (a, b)),
+    "a*2": lambda lib, a, b, s: ((a * 2).sum(), (a,)),
+    "a.sum": lambda lib, a, b, s: (a.sum(), (a,)),
+    "a.mean": lambda lib, a, b, s: (a.mean(), (a,)),
+    "a.mean(0)": lambda lib, a, b, s: (a.mean(0).sum(), (a,)),
+    "grad_outputs": lambda lib, a, b, s: ((a + b), (a, b), lib.ones(2, 3)),
+    "a+s": lambda lib, a, b, s: ((a + s).sum(), (a, s)),
+    "a[0]": lambda lib, a, b, s: (a[0].sum(), (a,)),
+    "a.view": lambda lib, a, b, s: (a.view(6).sum(), (a,)),
+    "b.expand": lambda lib, a, b, s: (b.expand(2, 3).sum(), (b,)),
+    "a@b": lambda lib, a, b, s: ((a @ b).sum(), (a, b)),
+    "s*3": lambda lib, a, b, s: ((s * 3), (s,)),
+    "s.sum": lambda lib, a, b, s: (s.sum(), (s,)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_GRAD_CASES))
+def test_autograd_grad_results_are_writable_where_torch_s_are(case):
+    def run(lib):
+        a = lib.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3), requires_grad=True)
+        b = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        s = lib.tensor(2.0, requires_grad=True)
+        r = _GRAD_CASES[case](lib, a, b, s)
+        out = []
+        for g in lib.autograd.grad(*r):
+            before = g.clone()
+            try:
+                g.mul_(2)
+                out.append(("ok", g.tolist(), before.tolist()))
+            except RuntimeError as e:
+                out.append((str(e), before.tolist()))
+        return out
+
+    e, t = _both(run)
+    assert e == t

@@ -185,14 +185,28 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used "
                                            "in the graph. Set allow_unused=True if this is the desired behavior.")
                     out.append(None)
+                elif isinstance(g, Tensor):
+                    out.append(g)
                 else:
-                    out.append(g if isinstance(g, Tensor) else _wrap(g))
+                    out.append(_wrap(_writable(g)))
             return tuple(out)
         _run_final_callbacks()
         return None
     finally:
         state.enabled = prev_mode
         _callbacks.clear()
+
+
+def _writable(g):
+    """A gradient handed to the user: a read-only array (a broadcast seed or ``sum_to`` result) is
+    copied so that in-place ops on it work as on PyTorch's, unless several of its elements share
+    memory (an expanded gradient), which PyTorch hands out as an expanded tensor too."""
+    if getattr(g.flags, "writeable", True):
+        return g
+    for st, n in zip(g.strides, g.shape):
+        if st == 0 and n > 1:
+            return g
+    return g.copy()
 
 
 _callbacks = []

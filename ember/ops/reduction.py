@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ..autograd.function import Function
+from ..autograd.function import AccumulateGrad, Function
 from ..backends import namespace_of
 from . import _bw as B
 
@@ -100,7 +100,11 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return B.broadcast_to(g.reshape(ctx.kept) / ctx.n, ctx.shape), None, None
+        g = g.reshape(ctx.kept)
+        if type(ctx._next[0][0]) is AccumulateGrad and not isinstance(g, Tensor):
+            # straight into a leaf: a dense gradient, as PyTorch's (a broadcast would be copied there anyway)
+            return B.broadcast_to(g, ctx.shape) / ctx.n, None, None
+        return B.broadcast_to(g / ctx.n, ctx.shape), None, None
 
 
 class MeanAll(Mean):

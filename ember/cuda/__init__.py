@@ -58,9 +58,9 @@ def synchronize(device=None) -> None:
 
 
 def manual_seed(seed: int) -> None:
-    cp = _backends.cupy()
-    if cp is not None:
-        cp.random.seed(int(seed) & 0xFFFFFFFF)
+    """Seed the GPU's generator (applied on its next use, so it is safe before a fork)."""
+    from ..ops.creation import seed_device
+    seed_device(seed)
 
 
 manual_seed_all = manual_seed

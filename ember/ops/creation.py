@@ -337,12 +337,27 @@ default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator (and CuPy's, when in use)."""
+    """Seed the default generator, and the GPU's (applied when the GPU generator is next used)."""
     default_generator.manual_seed(seed)
-    from ..backends import _cupy
-    if _cupy:
-        _cupy.random.seed(int(seed) & 0xFFFFFFFF)
+    seed_device(seed)
     return default_generator
+
+
+_device_seed = [None]
+
+
+def seed_device(seed: int) -> None:
+    """Remember a seed for the device generator. It is applied lazily, on first device use: seeding CuPy
+    here would initialise CUDA, which fails in forked DataLoader workers."""
+    _device_seed[0] = int(seed) & 0xFFFFFFFF
+
+
+def device_random(xp):
+    """The device's random module, seeded first if ``manual_seed`` was called since its last use."""
+    if _device_seed[0] is not None:
+        xp.random.seed(_device_seed[0])
+        _device_seed[0] = None
+    return xp.random
 
 
 def seed() -> int:
@@ -513,7 +528,7 @@ def uniform_like(t: Tensor, shape, dtype=None, generator=None):
     if type(t._data) is np.ndarray or generator is not None:
         arr = _rng(generator).random(shape, dtype=draw)
         return arr if type(t._data) is np.ndarray else to_device(arr, t.device)
-    r = namespace_of(t._data).random.random(shape, dtype=draw)
+    r = device_random(namespace_of(t._data)).random(shape, dtype=draw)
     return r if draw == npd else r.astype(npd)
 
 

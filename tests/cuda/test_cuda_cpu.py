@@ -104,3 +104,16 @@ def test_training_step_stays_on_device_without_transfers(cuda, arch):
         for k, v in st.items():
             if isinstance(v, ember.Tensor) and k != "step":
                 assert on_device(v), k
+
+
+def test_manual_seed_reaches_the_device_only_when_used(cuda, monkeypatch):
+    # seeding CuPy eagerly would initialise CUDA, which fails in forked DataLoader workers
+    calls = []
+    monkeypatch.setattr(cuda.random, "seed", lambda s: calls.append(s))
+    ember.manual_seed(7)
+    assert calls == []
+    x = ember.ones(4, 4, device="cuda")
+    ember.nn.functional.dropout(x, 0.5)
+    assert calls == [7]
+    ember.nn.functional.dropout(x, 0.5)
+    assert calls == [7]

@@ -250,3 +250,110 @@ def test_autograd_grad_results_are_writable_where_torch_s_are(case):
 
     e, t = _both(run)
     assert e == t
+
+
+# --------------------------------------------------------------------------- 5. double backward of activations
+_XS = np.array([-2.5, -0.7, 0.3, 1.2, 4.0, 7.0], dtype=np.float64)
+_ACTS = {
+    "relu": lambda lib, x: lib.nn.functional.relu(x),
+    "torch.relu": lambda lib, x: lib.relu(x),
+    "relu6": lambda lib, x: lib.nn.functional.relu6(x),
+    "leaky_relu": lambda lib, x: lib.nn.functional.leaky_relu(x, 0.2),
+    "hardtanh": lambda lib, x: lib.nn.functional.hardtanh(x, -1.0, 2.0),
+    "threshold": lambda lib, x: lib.nn.functional.threshold(x, 0.5, -1.0),
+    "hardshrink": lambda lib, x: lib.nn.functional.hardshrink(x, 0.5),
+    "softshrink": lambda lib, x: lib.nn.functional.softshrink(x, 0.5),
+    "rrelu_eval": lambda lib, x: lib.nn.functional.rrelu(x, training=False),
+    "prelu_const": lambda lib, x: lib.nn.functional.prelu(x, lib.tensor([0.25], dtype=lib.float64)),
+    "elu": lambda lib, x: lib.nn.functional.elu(x),
+    "selu": lambda lib, x: lib.nn.functional.selu(x),
+    "celu": lambda lib, x: lib.nn.functional.celu(x, 0.5),
+    "gelu": lambda lib, x: lib.nn.functional.gelu(x),
+    "gelu_tanh": lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"),
+    "silu": lambda lib, x: lib.nn.functional.silu(x),
+    "mish": lambda lib, x: lib.nn.functional.mish(x),
+    "sigmoid": lambda lib, x: lib.sigmoid(x),
+    "tanh": lambda lib, x: lib.tanh(x),
+    "hardswish": lambda lib, x: lib.nn.functional.hardswish(x),
+    "softplus": lambda lib, x: lib.nn.functional.softplus(x, 2.0, 5.0),
+    "softsign": lambda lib, x: lib.nn.functional.softsign(x),
+    "tanhshrink": lambda lib, x: lib.nn.functional.tanhshrink(x),
+    "logsigmoid": lambda lib, x: lib.nn.functional.logsigmoid(x),
+    "glu": lambda lib, x: lib.nn.functional.glu(x, 0),
+    "softmax": lambda lib, x: lib.nn.functional.softmax(x, 0),
+    "log_softmax": lambda lib, x: lib.nn.functional.log_softmax(x, 0),
+    "clamp": lambda lib, x: x.clamp(-1, 1),
+    "maximum": lambda lib, x: lib.maximum(x, lib.zeros(6, dtype=lib.float64)),
+    "relu_inplace": lambda lib, x: lib.nn.functional.relu(x * 1, inplace=True),
+    "leaky_relu_inplace": lambda lib, x: lib.nn.functional.leaky_relu(x * 1, 0.1, inplace=True),
+}
+
+
+def _double_backward(lib, name):
+    x = lib.tensor(_XS, requires_grad=True)
+    w = lib.arange(1.0, 7.0, dtype=lib.float64)
+    y = _ACTS[name](lib, x)
+    (g,) = lib.autograd.grad((y * w[: y.numel()]).sum(), x, create_graph=True)
+    if not g.requires_grad:  # torch's clamp/maximum backward is a mask on a constant gradient
+        return False, g.detach(), None
+    (g2,) = lib.autograd.grad((g * w).sum(), x)
+    return True, g.detach(), g2
+
+
+@pytest.mark.parametrize("name", sorted(_ACTS))
+def test_activation_first_order_grad_is_differentiable_like_torch(name):
+    (er, eg, eg2), (tr, tg, tg2) = _double_backward(ember, name), _double_backward(torch, name)
+    assert er == tr
+    assert_close(eg, tg, rtol=1e-10, atol=1e-12)
+    assert_close(eg2, tg2, rtol=1e-10, atol=1e-12)
+
+
+def test_relu_grad_fn_names_under_create_graph():
+    def run(lib):
+        x = lib.tensor(_XS, requires_grad=True)
+        (g,) = lib.autograd.grad(lib.relu(x).sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad(lib.nn.functional.leaky_relu(x).sum(), x, create_graph=True)
+        return g.grad_fn.name(), h.grad_fn.name()
+
+    e, t = _both(run)
+    assert e == t
+
+
+def test_hardsigmoid_first_order_grad_requires_grad():
+    # PyTorch has no second derivative for hardsigmoid (it raises); Ember's is the true one, zeros.
+    x, xt = ember.tensor(_XS, requires_grad=True), torch.tensor(_XS, requires_grad=True)
+    (g,) = ember.autograd.grad(ember.nn.functional.hardsigmoid(x).sum(), x, create_graph=True)
+    (gt,) = torch.autograd.grad(torch.nn.functional.hardsigmoid(xt).sum(), xt, create_graph=True)
+    assert g.requires_grad and gt.requires_grad
+    assert_close(g, gt)
+    (g2,) = ember.autograd.grad(g.sum(), x)
+    assert_close(g2, torch.zeros_like(xt))
+
+
+def test_prelu_double_backward_with_learnable_weight():
+    def run(lib):
+        x = lib.tensor(np.array([[-1.5, 2.0, -0.3], [0.7, -2.2, 1.1]]), requires_grad=True)
+        wt = lib.tensor([0.2, -0.4], dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.prelu(x.t().reshape(3, 2), wt)
+        gx, gw = lib.autograd.grad((y * lib.arange(6.0, dtype=lib.float64).reshape(3, 2)).sum(), (x, wt),
+                                   create_graph=True)
+        return (gx.detach(), gw.detach()) + lib.autograd.grad((gx * gx).sum() + (gw * gw).sum(), (x, wt))
+
+    e, t = _both(run)
+    assert_close(e, t, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "hardtanh", "threshold", "softshrink", "rrelu_eval"])
+def test_piecewise_activation_gradgradcheck(name):
+    x = ember.tensor(_XS + 0.05, requires_grad=True)  # away from the kinks
+    assert ember.autograd.gradgradcheck(lambda t: _ACTS[name](ember, t), (x,))
+
+
+@pytest.mark.parametrize("data", [[0.1, 0.2], 0.3, [[1e-40, 3.3]], [0.1 + 0.2j]], ids=repr)
+@pytest.mark.parametrize("fn", ["tensor", "as_tensor"])
+def test_python_floats_with_explicit_double_dtype_are_not_rounded_to_float32(data, fn):
+    dt = "complex128" if "j" in repr(data) else "float64"
+    e = getattr(ember, fn)(data, dtype=getattr(ember, dt))
+    t = getattr(torch, fn)(data, dtype=getattr(torch, dt))
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
+    assert str(e.dtype) == str(t.dtype)

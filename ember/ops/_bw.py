@@ -5,6 +5,7 @@ The engine hands a primitive's backward arrays on the fast path and Tensors unde
 """
 from __future__ import annotations
 
+from ..autograd.function import Function
 from ..backends import namespace_of
 
 
@@ -96,3 +97,48 @@ def unsqueeze_to(g, shape_kept, dims):
     if not dims:
         return g
     return g.reshape(shape_kept)
+
+
+# --------------------------------------------------------------------------- piecewise-linear backward
+_LINEAR_NODES = {}
+
+
+def linear_in_grad(node_name, fn, g, x, *params):
+    """``fn(g, x, *params)`` for a backward formula that is linear in ``g`` and piecewise constant
+    in ``x`` (relu, hardtanh, leaky_relu, threshold, the shrinks ...).
+
+    On arrays (the fast path) it is just called. Under ``create_graph=True`` it becomes a node named
+    ``node_name`` (PyTorch's ``ThresholdBackwardBackward0`` ...) with inputs ``g`` and ``x``, so that
+    the first-order gradient requires grad through ``x`` and its derivative in ``x`` is zeros, as in
+    PyTorch (``g * mask`` alone would leave the gradient outside the graph when ``g`` is a constant).
+    """
+    if not (_t(g) or _t(x)):
+        return fn(g, x, *params)
+    cls = _LINEAR_NODES.get(node_name)
+    if cls is None:
+        cls = _LINEAR_NODES[node_name] = type(node_name.replace("Backward0", "") + "Fn", (_LinearInGrad,),
+                                              {"node_name": node_name})
+    if not _t(g):
+        from .._tensor import _wrap
+        g = _wrap(g)
+    return cls.apply(g, x, fn, *params)
+
+
+class _LinearInGrad(Function):
+    """The node of ``linear_in_grad``: d/dg is the formula itself, d/dx is zero."""
+
+    raw = True
+
+    @staticmethod
+    def forward(ctx, g, x, fn, *params):
+        ctx.fn, ctx.params = fn, params
+        ctx.save_for_backward(x)
+        return fn(g, x, *params)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (x,) = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        dg = linear_in_grad(type(ctx).__name__, ctx.fn, gg, x, *ctx.params) if need[0] else None
+        dx = zeros_like(x) if need[1] else None
+        return (dg, dx, None) + (None,) * len(ctx.params)

@@ -44,8 +44,10 @@ def _shape_args(size):
     return tuple(out)
 
 
-def _infer_array(data):
-    """NumPy array for nested Python data with PyTorch's inference (floats -> default dtype)."""
+def _infer_array(data, exact=False):
+    """NumPy array for nested Python data with PyTorch's inference (floats -> default dtype).
+
+    ``exact``: a dtype was asked for, so Python floats stay float64 here (cast once, later)."""
     if isinstance(data, Tensor):
         return data._cpu_array() if data.is_cpu else data._data
     if isinstance(data, np.ndarray):
@@ -61,7 +63,9 @@ def _infer_array(data):
         want = _sequence_dtype(data)  # NumPy scalars inside keep their dtype, as in PyTorch
         if want is not None:
             return arr if arr.dtype == want else np.array(data, dtype=want)
-    if k == "f":
+    if exact and k in "fc":
+        pass
+    elif k == "f":
         if arr.dtype != D.default_float_np():
             arr = arr.astype(D.default_float_np())
     elif k == "c":
@@ -135,8 +139,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
     if isinstance(data, Tensor) and not data.is_cpu:
         arr = data._data.copy()
     else:
-        arr = _infer_array(data)
-        arr = np.array(arr, copy=True)
+        arr = _infer_array(data, exact=dtype is not None)
+        arr = np.array(arr, dtype=D.to_np(dtype) if dtype is not None else None, copy=True)
     if dtype is not None:
         arr = arr.astype(D.to_np(dtype), copy=False)
     if requires_grad and arr.dtype.kind not in "fc":

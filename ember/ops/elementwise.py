@@ -641,7 +641,7 @@ _UNARY = {
     "sigmoid": ("SigmoidBackward0", _sigmoid, lambda g, x, y: g * (y * (1 - y)), "y", True),
     "erf": ("ErfBackward0", _erf, lambda g, x, y: g * _SQRT_2_OVER_PI * B.exp(-(x * x)), "x", True),
     "relu": ("ReluBackward0", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
-             lambda g, x, y: g * (y > 0), "y", False),
+             lambda g, x, y: B.linear_in_grad("ThresholdBackwardBackward0", _relu_grad, g, y), "y", False),
     "abs": ("AbsBackward0", lambda xp, x: xp.abs(x), lambda g, x, y: g * B.sign(x), "x", False),
     "sign": ("SignBackward0", lambda xp, x: xp.sign(x), lambda g, x, y: g * 0, "", False),
     "floor": ("FloorBackward0", lambda xp, x: xp.floor(x) if x.dtype.kind in "fc" else x.copy(), lambda g, x, y: g * 0, "", False),
@@ -650,6 +650,10 @@ _UNARY = {
     "round": ("RoundBackward0", lambda xp, x: xp.round(x) if x.dtype.kind in "fc" else x.copy(), lambda g, x, y: g * 0, "", False),
     "frac": ("FracBackward0", lambda xp, x: x - xp.trunc(x), lambda g, x, y: g, "", True),
 }
+
+
+def _relu_grad(g, y):
+    return g * (y > 0)
 
 
 def _cosh_any(x):

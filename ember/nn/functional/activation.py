@@ -62,11 +62,14 @@ def _result(input, y, inplace):
 
 
 # --------------------------------------------------------------------------- pointwise primitives
-def _pointwise(cls_name, node_name, fwd, bwd, saves="x"):
+def _pointwise(cls_name, node_name, fwd, bwd, saves="x", linear=False):
     """A raw primitive ``y = fwd(xp, x, *params)`` whose input gradient is ``bwd(g, saved, *params)``.
 
     ``saves`` is "x" (the input) or "y" (the output) -- whatever the derivative is cheapest from.
+    ``linear``: the derivative is piecewise constant, so the gradient is linear in ``g`` with zero
+    derivative in ``x``; under create_graph it is one node (``<node_name>Backward0``, as in PyTorch).
     """
+    grad_node = node_name.replace("Backward0", "BackwardBackward0") if linear else None
 
     def forward(ctx, x, *params):
         y = _cast(fwd(namespace_of(x), x, *params), x)
@@ -77,7 +80,7 @@ def _pointwise(cls_name, node_name, fwd, bwd, saves="x"):
     def backward(ctx, g):
         (s,) = ctx.saved_tensors
         p = ctx.params
-        gx = bwd(g, s, *p)
+        gx = B.linear_in_grad(grad_node, bwd, g, s, *p) if grad_node else bwd(g, s, *p)
         return (gx,) + (None,) * len(p) if p else gx
 
     return type(cls_name, (Function,), {"raw": True, "node_name": node_name,
@@ -200,20 +203,21 @@ def _softshrink_fwd(xp, x, lambd):
     return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0))
 
 
-Hardtanh = _pointwise("Hardtanh", "HardtanhBackward0", _hardtanh_fwd, _hardtanh_bwd)
-Threshold = _pointwise("Threshold", "ThresholdBackward0", _threshold_fwd, lambda g, x, th, v: g * (x > th))
-LeakyRelu = _pointwise("LeakyRelu", "LeakyReluBackward0", _leaky_fwd, _leaky_bwd)
+Hardtanh = _pointwise("Hardtanh", "HardtanhBackward0", _hardtanh_fwd, _hardtanh_bwd, linear=True)
+Threshold = _pointwise("Threshold", "ThresholdBackward0", _threshold_fwd, lambda g, x, th, v: g * (x > th),
+                       linear=True)
+LeakyRelu = _pointwise("LeakyRelu", "LeakyReluBackward0", _leaky_fwd, _leaky_bwd, linear=True)
 Elu = _pointwise("Elu", "EluBackward0", _elu_fwd, _elu_bwd)
 Celu = _pointwise("Celu", "CeluBackward0", _elu_fwd, _elu_bwd)
 Gelu = _pointwise("Gelu", "GeluBackward0", _gelu_fwd, _gelu_bwd)
 Silu = _pointwise("Silu", "SiluBackward0", lambda xp, x: x * _sigmoid_any(x), _silu_bwd)
 Mish = _pointwise("Mish", "MishBackward0", _mish_fwd, _mish_bwd)
-Hardsigmoid = _pointwise("Hardsigmoid", "HardsigmoidBackward0", _hardsigmoid_fwd, _hardsigmoid_bwd)
+Hardsigmoid = _pointwise("Hardsigmoid", "HardsigmoidBackward0", _hardsigmoid_fwd, _hardsigmoid_bwd, linear=True)
 Hardswish = _pointwise("Hardswish", "HardswishBackward0", _hardswish_fwd, _hardswish_bwd)
 Softplus = _pointwise("Softplus", "SoftplusBackward0", _softplus_fwd, _softplus_bwd)
 LogSigmoid = _pointwise("LogSigmoid", "LogSigmoidBackward0", _logsigmoid_fwd, _logsigmoid_bwd)
-Hardshrink = _pointwise("Hardshrink", "HardshrinkBackward0", _hardshrink_fwd, _shrink_bwd)
-Softshrink = _pointwise("Softshrink", "SoftshrinkBackward0", _softshrink_fwd, _shrink_bwd)
+Hardshrink = _pointwise("Hardshrink", "HardshrinkBackward0", _hardshrink_fwd, _shrink_bwd, linear=True)
+Softshrink = _pointwise("Softshrink", "SoftshrinkBackward0", _softshrink_fwd, _shrink_bwd, linear=True)
 
 
 def _float(input):
@@ -430,11 +434,41 @@ class Prelu(Function):
         wb = _prelu_weight_view(w, x.ndim)
         need = ctx.needs_input_grad
         pos = x > 0
-        gx = B.where(pos, g, g * wb) if need[0] else None
+        gx = None
+        if need[0]:
+            gx = PreluGradInput.apply(g, x, w) if _is_t(g) else B.where(pos, g, g * wb)
         gw = None
         if need[1]:
             gw = sum_to(B.where(pos, g * 0, g * x), tuple(wb.shape)).reshape(tuple(w.shape))
         return gx, gw
+
+
+class PreluGradInput(Function):
+    """The input gradient of PReLU under create_graph, ``where(x > 0, g, w * g)``, as one node (PyTorch's
+    ``PreluKernelBackwardBackward0``): linear in ``g``, slope zero in ``x``, ``g`` where ``x <= 0`` in ``w``."""
+
+    raw = True
+    node_name = "PreluKernelBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, x, w):
+        ctx.save_for_backward(g, x, w)
+        return namespace_of(x).where(x > 0, g, g * _prelu_weight_view(w, x.ndim))
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        wb = _prelu_weight_view(w, x.ndim)
+        pos = x > 0
+        dg = dx = dw = None
+        if need[0]:
+            dg = PreluGradInput.apply(gg, x, w) if _is_t(gg) else B.where(pos, gg, gg * wb)
+        if need[1]:
+            dx = B.zeros_like(x)
+        if need[2]:
+            dw = sum_to(B.where(pos, gg * 0, gg * g), tuple(wb.shape)).reshape(tuple(w.shape))
+        return dg, dx, dw
 
 
 def _prelu_weight_view(w, ndim):
@@ -465,13 +499,17 @@ class RreluWithNoise(Function):
 
     @staticmethod
     def forward(ctx, x, noise):
-        ctx.save_for_backward(noise)
+        ctx.save_for_backward(x, noise)  # x: under create_graph the gradient depends on it (with zero slope)
         return x * noise
 
     @staticmethod
     def backward(ctx, g):
-        (noise,) = ctx.saved_tensors
-        return g * noise, None
+        x, noise = ctx.saved_tensors
+        return B.linear_in_grad("RreluWithNoiseBackwardBackward0", _times_noise, g, x, noise), None
+
+
+def _times_noise(g, x, noise):
+    return g * noise
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,

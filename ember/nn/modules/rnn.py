@@ -88,6 +88,115 @@ class _FusedLSTMCell(Function):
         return dg, dg, dct * f
 
 
+class _LSTMLayer(Function):
+    """One direction of one LSTM layer over all time steps as a single primitive (what PyTorch's
+    CPU LSTM does too: ``MkldnnRnnLayerBackward0``). Equal batch sizes, no projection.
+
+    gx (T*B, 4H): the input projections of every step (time-major); h0, c0 (B, H). Returns
+    hs (T, B, H) in time order, h_T and c_T. The time loops run on arrays; backward makes the
+    recurrent weight and bias gradients one GEMM / one sum over all steps instead of one per step.
+    """
+
+    raw = True
+    node_name = "MkldnnRnnLayerBackward0"
+
+    @staticmethod
+    def forward(ctx, gx, h0, c0, w_hh, b_hh, T, reverse):
+        xp = namespace_of(gx)
+        B, H = c0.shape
+        gxs = gx.reshape(T, B, 4 * H)
+        if b_hh is not None:
+            gxs = gxs + b_hh                     # once for all steps
+        w_t = xp.ascontiguousarray(w_hh.T)
+        acts = xp.empty((T, B, 4 * H), dtype=gx.dtype)   # sigmoid(i, f, _, o) (the g slot is overwritten)
+        tgs = xp.empty((T, B, H), dtype=gx.dtype)        # tanh(g)
+        hs = xp.empty((T, B, H), dtype=gx.dtype)
+        cs = xp.empty((T, B, H), dtype=gx.dtype)
+        tcs = xp.empty((T, B, H), dtype=gx.dtype)
+        h, c = h0, c0
+        with np.errstate(over="ignore"):         # sigmoid = 1 / (1 + exp(-x)), exactly 0 where exp overflows
+            for t in (range(T - 1, -1, -1) if reverse else range(T)):
+                a = xp.matmul(h, w_t, out=acts[t])
+                a += gxs[t]
+                tg = xp.tanh(a[:, 2 * H:3 * H], out=tgs[t])
+                xp.negative(a, out=a)
+                xp.exp(a, out=a)
+                a += 1
+                xp.reciprocal(a, out=a)
+                c = xp.multiply(a[:, H:2 * H], c, out=cs[t])    # c: the previous step's cell state
+                c += a[:, :H] * tg
+                tc = xp.tanh(c, out=tcs[t])
+                h = xp.multiply(a[:, 3 * H:], tc, out=hs[t])
+        ctx.save_for_backward(gx, h0, c0, w_hh, b_hh)
+        ctx.arrays = (acts, tgs, hs, cs, tcs)
+        ctx.T, ctx.reverse = T, reverse
+        return hs, h.copy(), c.copy()
+
+    @staticmethod
+    def backward(ctx, dhs, dhT, dcT):
+        gx, h0, c0, w_hh, b_hh = ctx.saved_tensors
+        T, reverse = ctx.T, ctx.reverse
+        need = ctx.needs_input_grad
+        if isinstance(dhs, Tensor):
+            return _LSTMLayer._graph_backward(ctx, (gx, h0, c0, w_hh, b_hh), (dhs, dhT, dcT))
+        xp = namespace_of(dhs)
+        acts, tgs, hs, cs, tcs = ctx.arrays
+        B, H = c0.shape
+        # Everything that does not depend on the incoming gradient, for all steps at once:
+        # dG_t = [dc~ * coef_i, dc~ * coef_f, dc~ * coef_g | dh * coef_o], dc~ = dh * o * (1 - tanh(c)^2) + dc
+        prev = (lambda z, z0: xp.concatenate([z[1:], z0[None]])) if reverse else \
+            (lambda z, z0: xp.concatenate([z0[None], z[:-1]]))
+        i, f, o = acts[..., :H], acts[..., H:2 * H], acts[..., 3 * H:]
+        coef = xp.empty_like(acts)
+        coef[..., :H] = tgs * i * (1 - i)
+        coef[..., H:2 * H] = prev(cs, c0) * f * (1 - f)
+        coef[..., 2 * H:3 * H] = i * (1 - tgs * tgs)
+        coef[..., 3 * H:] = tcs * o * (1 - o)
+        o_dtc = o * (1 - tcs * tcs)
+        dG = xp.empty_like(acts)
+        dh = dhT.copy()
+        dc = dcT
+        for t in (range(T) if reverse else range(T - 1, -1, -1)):
+            dh += dhs[t]
+            dct = dh * o_dtc[t]
+            dct += dc
+            d = dG[t]
+            xp.multiply(dct[:, None, :], coef[t, :, :3 * H].reshape(B, 3, H), out=d[:, :3 * H].reshape(B, 3, H))
+            xp.multiply(dh, coef[t, :, 3 * H:], out=d[:, 3 * H:])
+            dc = xp.multiply(dct, f[t], out=dct)
+            dh = d @ w_hh
+        dGf = dG.reshape(T * B, 4 * H)
+        dw = db = None
+        if need[3]:
+            dw = dGf.T @ prev(hs, h0).reshape(T * B, H)
+        if need[4]:
+            db = dGf.sum(axis=0)
+        return dGf, dh, dc, dw, db, None, None
+
+    @staticmethod
+    def _graph_backward(ctx, inputs, grads):
+        """create_graph=True: rebuild the layer from differentiable per-step primitives and take their
+        gradients with a graph, so that higher derivatives flow."""
+        from ...autograd import grad as _grad
+        from ...autograd.grad_mode import enable_grad
+        gx, h0, c0, w_hh, b_hh = inputs
+        T, reverse = ctx.T, ctx.reverse
+        B = c0.shape[0]
+        with enable_grad():
+            steps = split(gx, [B] * T, 0)
+            w_t = w_hh.t().contiguous()
+            h, c = h0, c0
+            outs = [None] * T
+            for t in (range(T - 1, -1, -1) if reverse else range(T)):
+                h, c = _lstm_step(steps[t], h, c, w_hh, b_hh, None, w_t)
+                outs[t] = h
+            hs = stack(outs, 0)
+        wanted = [x for x, n in zip(inputs, ctx.needs_input_grad) if n and x is not None]
+        got = iter(_grad([hs, h, c], wanted, list(grads), create_graph=True, allow_unused=True))
+        return tuple(next(got) if n and x is not None else None
+                     for x, n in zip(inputs, ctx.needs_input_grad)) + (None, None)
+
+
 def _lstm_step(gx, h, c, w_hh, b_hh, w_hr, w_hh_t=None):
     """One LSTM step; with ``w_hh_t`` (w_hh transposed, contiguous: the faster GEMM operand for small
     batches) the pointwise part runs as one fused primitive."""
@@ -219,6 +328,9 @@ class RNNBase(Module):
         outs = [None] * T
         order = range(T - 1, -1, -1) if direction == 1 else range(T)
         B = h.shape[0]
+        if self.mode == "LSTM" and w_hr is None and all(int(b) == B for b in batch_sizes):
+            hs, h, c = _LSTMLayer.apply(gx_all, h, c, w_hh, b_hh, T, direction == 1)
+            return list(hs.unbind(0)), h, c
         w_hh_t = w_hh.t().contiguous() if self.mode == "LSTM" else None
         for t in order:
             bt = int(batch_sizes[t])

@@ -6,21 +6,24 @@ from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty
 from .. import functional as F
 from .. import init
+from ..functional.sparse import _padding_idx
 from ..parameter import Parameter
 from .module import Module
 
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
-def _padding(padding_idx, n):
-    if padding_idx is None:
-        return None
-    if padding_idx > 0:
-        assert padding_idx < n, "Padding_idx must be within num_embeddings"
-    elif padding_idx < 0:
-        assert padding_idx >= -n, "Padding_idx must be within num_embeddings"
-        padding_idx = n + padding_idx
-    return padding_idx
+def _check_weight_shape(weight, num_embeddings, embedding_dim):
+    if list(weight.shape) != [num_embeddings, embedding_dim]:
+        raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+
+
+def _fill_padding_idx_with_zero(self) -> None:
+    """Zero the ``padding_idx`` row of ``self.weight`` (Embedding and EmbeddingBag)."""
+    if self.padding_idx is not None:
+        with no_grad():
+            self.weight._data[self.padding_idx] = 0
+            self.weight._vc[0] += 1
 
 
 class Embedding(Module):
@@ -32,7 +35,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        self.padding_idx = _padding(padding_idx, num_embeddings)
+        self.padding_idx = _padding_idx(padding_idx, num_embeddings)
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
@@ -42,19 +45,14 @@ class Embedding(Module):
                                     requires_grad=not _freeze)
             self.reset_parameters()
         else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+            _check_weight_shape(_weight, num_embeddings, embedding_dim)
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         self._fill_padding_idx_with_zero()
 
-    def _fill_padding_idx_with_zero(self) -> None:
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight._data[self.padding_idx] = 0
-                self.weight._vc[0] += 1
+    _fill_padding_idx_with_zero = _fill_padding_idx_with_zero
 
     def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -97,13 +95,12 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        self.padding_idx = _padding(padding_idx, num_embeddings)
+        self.padding_idx = _padding_idx(padding_idx, num_embeddings)
         if _weight is None:
             self.weight = Parameter(empty((num_embeddings, embedding_dim), device=device, dtype=dtype))
             self.reset_parameters()
         else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+            _check_weight_shape(_weight, num_embeddings, embedding_dim)
             self.weight = Parameter(_weight)
         self.mode = mode
         self.sparse = sparse
@@ -111,10 +108,9 @@ class EmbeddingBag(Module):
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight._data[self.padding_idx] = 0
-                self.weight._vc[0] += 1
+        self._fill_padding_idx_with_zero()
+
+    _fill_padding_idx_with_zero = _fill_padding_idx_with_zero
 
     def forward(self, input: Tensor, offsets=None, per_sample_weights=None) -> Tensor:
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,

@@ -119,16 +119,35 @@ def _conv_fwd(x, w, params, want_col=False):
 
 
 def _conv_grad_input(g, w, params, xshape):
-    groups = params[3]
-    gcol = _wmat(w, groups).swapaxes(-1, -2) @ _to_cols(g, groups)   # (g, C/g*K, N*L)
-    return _col2im(gcol, xshape, w.shape[2:], g.shape[2:], params)
+    """conv^T(g, w): one GEMM per group, then col2im with the batch as the innermost axis: every
+    kernel offset's add then runs over long contiguous rows (out_w * N) instead of rows of out_w."""
+    stride, pads, dil, groups = params
+    xp = namespace_of(g)
+    N, O = g.shape[:2]
+    out = g.shape[2:]
+    kshape = w.shape[2:]
+    nd = len(kshape)
+    gm = g.reshape((N, groups, O // groups, -1)).transpose(1, 2, 3, 0)            # (g, O/g, L, N)
+    gcol = _wmat(w, groups).swapaxes(-1, -2) @ xp.ascontiguousarray(gm).reshape(groups, O // groups, -1)
+    C = xshape[1]
+    padded = tuple(xshape[2 + i] + pads[i][0] + max(pads[i][1], 0) for i in range(nd))
+    gx = xp.zeros((C,) + padded + (N,), dtype=gcol.dtype)
+    gcol = gcol.reshape((C,) + tuple(kshape) + tuple(out) + (N,))
+    for offs in itertools.product(*[range(k) for k in kshape]):
+        sl = tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(offs, dil, stride, out))
+        gx[(slice(None),) + sl] += gcol[(slice(None),) + offs]
+    if any(p[0] or p[1] for p in pads):
+        gx = gx[(slice(None),) + tuple(slice(p[0], p[0] + xshape[2 + i]) for i, p in enumerate(pads))]
+    return xp.ascontiguousarray(gx.transpose((nd + 1, 0) + tuple(range(1, nd + 1))))
 
 
 def _conv_grad_weight(x, g, params, wshape, col=None):
     groups = params[3]
     if col is None:
         col, _ = _im2col(x, wshape[2:], params)
-    gw = _to_cols(g, groups) @ col.swapaxes(-1, -2)              # (g, O/g, C/g*K)
+    # (col @ g^T)^T: the long N*L axis as the GEMM's inner dimension of a C-order operand, ~1.7x
+    # faster with OpenBLAS than g @ col^T for these skinny shapes
+    gw = (col @ _to_cols(g, groups).swapaxes(-1, -2)).swapaxes(-1, -2)     # (g, O/g, C/g*K)
     return gw.reshape(wshape)
 
 

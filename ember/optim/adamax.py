@@ -1,8 +1,7 @@
 """Adamax: Adam with the infinity norm (weight decay, ``maximize``)."""
 from __future__ import annotations
 
-from .adam import _check_betas
-from .optimizer import (Optimizer, _bump_step, _decay_grad, _float, _lerp_,
+from .optimizer import (Optimizer, _bump_step, _check_options, _decay_grad, _float, _lerp_,
                         _real_view, _step_tensor, _zeros_like)
 
 __all__ = ["Adamax"]
@@ -15,7 +14,7 @@ class Adamax(Optimizer):
     def __init__(self, params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
-        _check_betas(lr, betas, eps, weight_decay)
+        _check_options(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)

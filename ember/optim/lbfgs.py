@@ -4,7 +4,7 @@ from __future__ import annotations
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import enable_grad
 from ..backends import namespace_of
-from .optimizer import Optimizer, _float
+from .optimizer import Optimizer, _check_options, _float
 
 __all__ = ["LBFGS"]
 
@@ -133,8 +133,7 @@ class LBFGS(Optimizer):
     def __init__(self, params, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_options(lr=lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,

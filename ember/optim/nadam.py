@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import _wrap
-from .adam import _check_betas
-from .optimizer import (Optimizer, _bump_step, _decay_grad, _float, _lerp_,
+from .optimizer import (Optimizer, _bump_step, _check_options, _decay_grad, _float, _lerp_,
                         _real_view, _scalar_dtype, _step_tensor, _zeros_like)
 
 __all__ = ["NAdam"]
@@ -21,9 +20,7 @@ class NAdam(Optimizer):
                  weight_decay: float = 0, momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        _check_betas(lr, betas, eps, weight_decay)
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _check_options(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay, momentum_decay=momentum_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable)

@@ -106,6 +106,24 @@ def _lerp_(xp, a, b, w: float, tmp) -> None:
         xp.subtract(b, tmp, out=a)
 
 
+_OPTION_WORDS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def _check_options(**options) -> None:
+    """The optimizers' constructor checks, in the order given and with PyTorch's messages: an
+    option must be >= 0 (NaN fails), ``betas[0]`` and ``betas[1]`` in [0, 1), ``rho`` in [0, 1]."""
+    for name, value in options.items():
+        if name == "betas":
+            for i in (0, 1):
+                if not 0.0 <= value[i] < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {value[i]}")
+        elif name == "rho":
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"Invalid rho value: {value}")
+        elif not 0.0 <= value:
+            raise ValueError(f"Invalid {_OPTION_WORDS.get(name, name + ' value')}: {value}")
+
+
 def _decay_grad(xp, g, p, weight_decay: float, owned: bool):
     """``g + weight_decay * p`` (L2 penalty); reuses ``g`` when it is already a temporary."""
     t = xp.multiply(p, weight_decay, out=xp.empty_like(p))

@@ -1,7 +1,7 @@
 """Adadelta (weight decay, ``maximize``)."""
 from __future__ import annotations
 
-from .optimizer import (Optimizer, _bump_step, _check_options, _decay_grad, _float, _real_view,
+from .optimizer import (Optimizer, _bump_step, _check_options, _decay_grad, _ema_square_, _float, _real_view,
                         _step_tensor, _zeros_like)
 
 __all__ = ["Adadelta"]
@@ -38,20 +38,15 @@ class Adadelta(Optimizer):
                 u = state["acc_delta"]._data
                 if pd.dtype.kind == "c":
                     pd, g, v, u = _real_view(pd), _real_view(g), _real_view(v), _real_view(u)
-                std = xp.multiply(g, 1 - rho, out=xp.empty_like(pd))
-                xp.multiply(std, g, out=std)
-                xp.multiply(v, rho, out=v)
-                xp.add(v, std, out=v)
+                std = xp.empty_like(pd)
+                _ema_square_(xp, v, g, rho, std)
                 xp.add(v, eps, out=std)
                 xp.sqrt(std, out=std)
                 delta = xp.add(u, eps, out=xp.empty_like(pd))
                 xp.sqrt(delta, out=delta)
                 xp.divide(delta, std, out=delta)
                 xp.multiply(delta, g, out=delta)
-                xp.multiply(delta, 1 - rho, out=std)
-                xp.multiply(std, delta, out=std)
-                xp.multiply(u, rho, out=u)
-                xp.add(u, std, out=u)
+                _ema_square_(xp, u, delta, rho, std)
                 xp.multiply(delta, -lr, out=delta)
                 xp.add(pd, delta, out=pd)
                 p._vc[0] += 1

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import (Optimizer, _bump_step, _check_options, _decay_grad, _float, _lerp_,
-                        _real_view, _step_tensor, _zeros_like)
+from .optimizer import (Optimizer, _bump_step, _check_options, _ema_square_, _float, _lerp_,
+                        _real_view, _step_tensor, _weight_decay, _zeros_like)
 
 __all__ = ["Adam"]
 
@@ -80,20 +80,14 @@ class Adam(Optimizer):
                     p._vc[0] += 1
                     continue
                 if wd != 0:
-                    if decoupled:
-                        xp.multiply(pd, 1 - lr * wd, out=pd)
-                    else:
-                        g = _decay_grad(xp, g, pd, wd, owned)
+                    g = _weight_decay(xp, g, pd, lr, wd, decoupled, owned)
                 m = state["exp_avg"]._data
                 v = state["exp_avg_sq"]._data
                 if pd.dtype.kind == "c":
                     pd, g, m, v = _real_view(pd), _real_view(g), _real_view(m), _real_view(v)
                 tmp = xp.empty_like(pd)
                 _lerp_(xp, m, g, 1 - beta1, tmp)
-                xp.multiply(v, beta2, out=v)
-                xp.multiply(g, 1 - beta2, out=tmp)
-                xp.multiply(tmp, g, out=tmp)
-                xp.add(v, tmp, out=v)
+                _ema_square_(xp, v, g, beta2, tmp)
                 step_size = lr / (1 - beta1 ** step)
                 bc2_sqrt = (1 - beta2 ** step) ** 0.5
                 if amsgrad:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import (Optimizer, _bump_step, _check_options, _decay_grad, _float, _lerp_,
-                        _real_view, _scalar_dtype, _step_tensor, _zeros_like)
+from .optimizer import (Optimizer, _bump_step, _check_options, _ema_square_, _float, _lerp_,
+                        _real_view, _scalar_dtype, _step_tensor, _weight_decay, _zeros_like)
 
 __all__ = ["NAdam"]
 
@@ -44,10 +44,7 @@ class NAdam(Optimizer):
                 step = _bump_step(state)
                 bc2 = 1 - beta2 ** step
                 if wd != 0:
-                    if decoupled:
-                        xp.multiply(pd, 1 - lr * wd, out=pd)
-                    else:
-                        g = _decay_grad(xp, g, pd, wd, owned)
+                    g = _weight_decay(xp, g, pd, lr, wd, decoupled, owned)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
                 mp = state["mu_product"]._data
@@ -59,10 +56,7 @@ class NAdam(Optimizer):
                     pd, g, m, v = _real_view(pd), _real_view(g), _real_view(m), _real_view(v)
                 denom = xp.empty_like(pd)
                 _lerp_(xp, m, g, 1 - beta1, denom)
-                xp.multiply(g, 1 - beta2, out=denom)
-                xp.multiply(denom, g, out=denom)
-                xp.multiply(v, beta2, out=v)
-                xp.add(v, denom, out=v)
+                _ema_square_(xp, v, g, beta2, denom)
                 xp.divide(v, bc2, out=denom)
                 xp.sqrt(denom, out=denom)
                 xp.add(denom, eps, out=denom)

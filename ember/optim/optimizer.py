@@ -134,6 +134,24 @@ def _decay_grad(xp, g, p, weight_decay: float, owned: bool):
     return t
 
 
+def _weight_decay(xp, g, p, lr: float, weight_decay: float, decoupled: bool, owned: bool):
+    """The gradient after weight decay: decoupled (AdamW) shrinks ``p`` in place by
+    ``1 - lr * weight_decay`` and returns ``g``; otherwise the L2 term ``g + weight_decay * p``."""
+    if decoupled:
+        xp.multiply(p, 1 - lr * weight_decay, out=p)
+        return g
+    return _decay_grad(xp, g, p, weight_decay, owned)
+
+
+def _ema_square_(xp, v, g, beta: float, tmp) -> None:
+    """``v = beta * v + (1 - beta) * g * g`` in place (the running second moment of Adam, RMSprop,
+    Adadelta), rounded as PyTorch's ``v.mul_(beta).addcmul_(g, g, value=1 - beta)``; ``tmp`` is scratch."""
+    xp.multiply(g, 1 - beta, out=tmp)
+    xp.multiply(tmp, g, out=tmp)
+    xp.multiply(v, beta, out=v)
+    xp.add(v, tmp, out=v)
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (a list of dicts with a ``params`` list and the options)
     and ``state`` (a defaultdict keyed by parameter tensor)."""

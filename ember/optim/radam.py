@@ -1,8 +1,8 @@
 """RAdam: rectified Adam (L2 or decoupled weight decay, ``maximize``)."""
 from __future__ import annotations
 
-from .optimizer import (Optimizer, _bump_step, _check_options, _decay_grad, _float, _lerp_,
-                        _real_view, _step_tensor, _zeros_like)
+from .optimizer import (Optimizer, _bump_step, _check_options, _ema_square_, _float, _lerp_,
+                        _real_view, _step_tensor, _weight_decay, _zeros_like)
 
 __all__ = ["RAdam"]
 
@@ -36,20 +36,14 @@ class RAdam(Optimizer):
                     state["exp_avg_sq"] = _zeros_like(p)
                 step = _bump_step(state)
                 if wd != 0:
-                    if decoupled:
-                        xp.multiply(pd, 1 - lr * wd, out=pd)
-                    else:
-                        g = _decay_grad(xp, g, pd, wd, owned)
+                    g = _weight_decay(xp, g, pd, lr, wd, decoupled, owned)
                 m = state["exp_avg"]._data
                 v = state["exp_avg_sq"]._data
                 if pd.dtype.kind == "c":
                     pd, g, m, v = _real_view(pd), _real_view(g), _real_view(m), _real_view(v)
                 tmp = xp.empty_like(pd)
                 _lerp_(xp, m, g, 1 - beta1, tmp)
-                xp.multiply(g, 1 - beta2, out=tmp)
-                xp.multiply(tmp, g, out=tmp)
-                xp.multiply(v, beta2, out=v)
-                xp.add(v, tmp, out=v)
+                _ema_square_(xp, v, g, beta2, tmp)
                 bc1 = 1 - beta1 ** step
                 bc2 = 1 - beta2 ** step
                 upd = xp.divide(m, bc1, out=xp.empty_like(pd))

@@ -1,7 +1,7 @@
 """RMSprop (centered, momentum, weight decay, ``maximize``)."""
 from __future__ import annotations
 
-from .optimizer import (Optimizer, _bump_step, _check_options, _decay_grad, _float, _lerp_,
+from .optimizer import (Optimizer, _bump_step, _check_options, _decay_grad, _ema_square_, _float, _lerp_,
                         _real_view, _step_tensor, _zeros_like)
 
 __all__ = ["RMSprop"]
@@ -45,10 +45,8 @@ class RMSprop(Optimizer):
                 v = state["square_avg"]._data
                 if pd.dtype.kind == "c":
                     pd, g, v = _real_view(pd), _real_view(g), _real_view(v)
-                avg = xp.multiply(g, 1 - alpha, out=xp.empty_like(pd))
-                xp.multiply(avg, g, out=avg)
-                xp.multiply(v, alpha, out=v)
-                xp.add(v, avg, out=v)
+                avg = xp.empty_like(pd)
+                _ema_square_(xp, v, g, alpha, avg)
                 if centered:
                     ga = _real_view(state["grad_avg"]._data)
                     _lerp_(xp, ga, g, 1 - alpha, avg)

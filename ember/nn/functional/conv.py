@@ -11,9 +11,11 @@ Each one's backward is written with the other two, so ``create_graph=True`` (dou
 works, while the fast path calls the array kernels directly and reuses the im2col buffer that
 the forward pass made contiguous once.
 
-im2col is a strided view (``as_strided``) of the padded input, copied once into the layout
-(groups, C/groups * prod(kernel), N * L); the convolution is then one GEMM per group. col2im
-accumulates with a loop over kernel offsets only (never over pixels or batch elements).
+For the convolutions, im2col is a strided view (``as_strided``) of the padded input transposed
+to (C, *S, N), copied once into the layout (groups, C/groups * prod(kernel), L * N): the batch
+innermost, so the copy and col2im move long contiguous rows. The convolution is then one GEMM
+per group. col2im accumulates with a loop over kernel offsets only (never over pixels or batch
+elements). ``unfold``/``fold`` keep the (N * L) column order of their own layout.
 """
 from __future__ import annotations
 
@@ -95,26 +97,47 @@ def _wmat(w, groups):
     return w.reshape(groups, o // groups, -1)
 
 
-def _to_cols(g, groups):
-    """(N, O, *out) -> (g, O/g, N * L) contiguous (the layout of the GEMMs)."""
+def _im2col_nl(x, kshape, params):
+    """(N, C, *S) -> col (g, C/g * prod(k), L * N) contiguous, the batch innermost (the convolutions'
+    layout): x is transposed to (C, *S, N) once, so the strided view copies rows of out_w * N
+    contiguous elements instead of rows of out_w (~2x faster for LeNet-sized maps)."""
+    stride, pads, dil, groups = params
+    xp = namespace_of(x)
+    nd = len(kshape)
+    if any(p[1] < 0 for p in pads):  # a negative high pad (conv_transpose's output_padding) crops
+        x = x[(slice(None), slice(None)) + tuple(slice(0, x.shape[2 + i] + min(p[1], 0)) for i, p in enumerate(pads))]
+    N, C = x.shape[:2]
+    S = tuple(x.shape[2 + i] + pads[i][0] + max(pads[i][1], 0) for i in range(nd))
+    xt = xp.zeros((C,) + S + (N,), dtype=x.dtype) if any(p[0] or p[1] > 0 for p in pads) \
+        else xp.empty((C,) + S + (N,), dtype=x.dtype)
+    xt[(slice(None),) + tuple(slice(p[0], p[0] + x.shape[2 + i]) for i, p in enumerate(pads))] = \
+        x.transpose((1,) + tuple(range(2, nd + 2)) + (0,))
+    out = tuple(_out_size(S[i], kshape[i], stride[i], (0, 0), dil[i]) for i in range(nd))
+    st = xt.strides
+    cg = C // groups
+    view = xp.lib.stride_tricks.as_strided(
+        xt, shape=(groups, cg) + tuple(kshape) + out + (N,),
+        strides=(st[0] * cg, st[0]) + tuple(st[1 + i] * dil[i] for i in range(nd))
+        + tuple(st[1 + i] * stride[i] for i in range(nd)) + (st[nd + 1],))
+    col = xp.ascontiguousarray(view).reshape(groups, cg * math.prod(kshape), math.prod(out) * N)
+    return col, out
+
+
+def _cols_nl(g, groups):
+    """(N, O, *out) -> (g, O/g, L * N) contiguous, the batch innermost."""
     xp = namespace_of(g)
     N, O = g.shape[:2]
-    gm = g.reshape(N, groups, O // groups, -1).transpose(1, 2, 0, 3)
+    gm = g.reshape((N, groups, O // groups, -1)).transpose(1, 2, 3, 0)
     return xp.ascontiguousarray(gm).reshape(groups, O // groups, -1)
-
-
-def _from_cols(y, N, out):
-    """(g, O/g, N * L) -> (N, O, *out) contiguous."""
-    xp = namespace_of(y)
-    g, og = y.shape[:2]
-    y = y.reshape(g, og, N, -1).transpose(2, 0, 1, 3)
-    return xp.ascontiguousarray(y).reshape((N, g * og) + tuple(out))
 
 
 def _conv_fwd(x, w, params, want_col=False):
     groups = params[3]
-    col, out = _im2col(x, w.shape[2:], params)
-    y = _from_cols(_wmat(w, groups) @ col, x.shape[0], out)     # one GEMM per group
+    xp = namespace_of(x)
+    col, out = _im2col_nl(x, w.shape[2:], params)
+    y = _wmat(w, groups) @ col                                   # one GEMM per group: (g, O/g, L * N)
+    N, nd = x.shape[0], len(out)
+    y = xp.ascontiguousarray(y.reshape((w.shape[0],) + out + (N,)).transpose((nd + 1, 0) + tuple(range(1, nd + 1))))
     return (y, col) if want_col else y
 
 
@@ -127,8 +150,7 @@ def _conv_grad_input(g, w, params, xshape):
     out = g.shape[2:]
     kshape = w.shape[2:]
     nd = len(kshape)
-    gm = g.reshape((N, groups, O // groups, -1)).transpose(1, 2, 3, 0)            # (g, O/g, L, N)
-    gcol = _wmat(w, groups).swapaxes(-1, -2) @ xp.ascontiguousarray(gm).reshape(groups, O // groups, -1)
+    gcol = _wmat(w, groups).swapaxes(-1, -2) @ _cols_nl(g, groups)              # (g, C/g*K, L*N)
     C = xshape[1]
     padded = tuple(xshape[2 + i] + pads[i][0] + max(pads[i][1], 0) for i in range(nd))
     gx = xp.zeros((C,) + padded + (N,), dtype=gcol.dtype)
@@ -144,10 +166,10 @@ def _conv_grad_input(g, w, params, xshape):
 def _conv_grad_weight(x, g, params, wshape, col=None):
     groups = params[3]
     if col is None:
-        col, _ = _im2col(x, wshape[2:], params)
-    # (col @ g^T)^T: the long N*L axis as the GEMM's inner dimension of a C-order operand, ~1.7x
+        col, _ = _im2col_nl(x, wshape[2:], params)
+    # (col @ g^T)^T: the long L*N axis as the GEMM's inner dimension of a C-order operand, ~1.7x
     # faster with OpenBLAS than g @ col^T for these skinny shapes
-    gw = (col @ _to_cols(g, groups).swapaxes(-1, -2)).swapaxes(-1, -2)     # (g, O/g, C/g*K)
+    gw = (col @ _cols_nl(g, groups).swapaxes(-1, -2)).swapaxes(-1, -2)     # (g, O/g, C/g*K)
     return gw.reshape(wshape)
 
 

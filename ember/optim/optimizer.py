@@ -14,7 +14,7 @@ import copy
 import functools
 from collections import OrderedDict, defaultdict
 from itertools import chain
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from .. import _dtype as D
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import enable_grad
 from ..backends import namespace_of
+
+if TYPE_CHECKING:
+    from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "required"]
 
@@ -39,38 +42,18 @@ _global_pre_hooks: "OrderedDict[int, Callable]" = OrderedDict()
 _global_post_hooks: "OrderedDict[int, Callable]" = OrderedDict()
 
 
-class _Handle:
-    """Removes a hook from the dict it was added to (``torch.utils.hooks.RemovableHandle``)."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict):
-        self.hooks = hooks
-        self.id = _Handle._next_id
-        _Handle._next_id += 1
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
+def _add_hook(hooks: dict, fn: Callable) -> RemovableHandle:
+    # imported on first use: ember.utils pulls in the data loaders, which ``import ember.optim`` does not need
+    from ..utils.hooks import RemovableHandle
+    return RemovableHandle.add(hooks, fn)
 
 
-def _add_hook(hooks: dict, fn: Callable) -> _Handle:
-    h = _Handle(hooks)
-    hooks[h.id] = fn
-    return h
-
-
-def register_optimizer_step_pre_hook(hook: Callable) -> _Handle:
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
     """``hook(optimizer, args, kwargs)`` runs before every optimizer's ``step``."""
     return _add_hook(_global_pre_hooks, hook)
 
 
-def register_optimizer_step_post_hook(hook: Callable) -> _Handle:
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
     """``hook(optimizer, args, kwargs)`` runs after every optimizer's ``step``."""
     return _add_hook(_global_post_hooks, hook)
 
@@ -303,33 +286,33 @@ class Optimizer:
             return closure()
 
     # -- hooks -----------------------------------------------------------------------------
-    def register_step_pre_hook(self, hook: Callable) -> _Handle:
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(optimizer, args, kwargs) -> None or (args, kwargs)`` runs before ``step``."""
         return _add_hook(self._optimizer_step_pre_hooks, hook)
 
-    def register_step_post_hook(self, hook: Callable) -> _Handle:
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(optimizer, args, kwargs) -> None`` runs after ``step``."""
         return _add_hook(self._optimizer_step_post_hooks, hook)
 
-    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         h = _add_hook(self._optimizer_state_dict_pre_hooks, hook)
         if prepend:
             self._optimizer_state_dict_pre_hooks.move_to_end(h.id, last=False)
         return h
 
-    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         h = _add_hook(self._optimizer_state_dict_post_hooks, hook)
         if prepend:
             self._optimizer_state_dict_post_hooks.move_to_end(h.id, last=False)
         return h
 
-    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         h = _add_hook(self._optimizer_load_state_dict_pre_hooks, hook)
         if prepend:
             self._optimizer_load_state_dict_pre_hooks.move_to_end(h.id, last=False)
         return h
 
-    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _Handle:
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         h = _add_hook(self._optimizer_load_state_dict_post_hooks, hook)
         if prepend:
             self._optimizer_load_state_dict_post_hooks.move_to_end(h.id, last=False)

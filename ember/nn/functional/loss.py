@@ -68,6 +68,23 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+def _reduce_array(xp, loss, reduction: str):
+    """``reduction`` of a raw loss primitive's per-element loss array (a 0-d array of its dtype)."""
+    if reduction == "mean":
+        return xp.asarray(loss.mean(), dtype=loss.dtype)
+    if reduction == "sum":
+        return xp.asarray(loss.sum(), dtype=loss.dtype)
+    return loss
+
+
+def _per_sample_grad(g, reduction: str, n: int):
+    """The upstream gradient of a per-sample loss (N,) reduced by ``reduction``, shaped to broadcast
+    over the (N, C) input: (N, 1) for "none", ``g / N`` for "mean", ``g`` for "sum"."""
+    if reduction == "none":
+        return g[:, None]
+    return g / n if reduction == "mean" else g
+
+
 def _size_str(t):
     return f"torch.Size([{', '.join(str(s) for s in t.shape)}])"
 
@@ -103,11 +120,7 @@ class _PointwiseLoss(Function):
         ctx.save_for_backward(x, t)
         ctx.reduction, ctx.p, ctx.n = reduction, p, loss.size
         ctx.shapes = (x.shape, t.shape, loss.shape)
-        if reduction == "mean":
-            return xp.asarray(loss.mean(), dtype=loss.dtype)
-        if reduction == "sum":
-            return xp.asarray(loss.sum(), dtype=loss.dtype)
-        return loss
+        return _reduce_array(xp, loss, reduction)
 
     @classmethod
     def backward(cls, ctx, g):
@@ -749,11 +762,7 @@ class MultiMarginLoss(Function):
         loss = (h.sum(axis=1) / c).astype(x.dtype, copy=False)
         ctx.t, ctx.w, ctx.p, ctx.c, ctx.pos, ctx.m, ctx.reduction = t, w, p, c, pos, m, reduction
         ctx.n = x.shape[0]
-        if reduction == "mean":
-            return xp.asarray(loss.mean(), dtype=x.dtype)
-        if reduction == "sum":
-            return xp.asarray(loss.sum(), dtype=x.dtype)
-        return loss
+        return _reduce_array(xp, loss, reduction)
 
     @staticmethod
     def backward(ctx, g):
@@ -761,7 +770,7 @@ class MultiMarginLoss(Function):
         if graph:
             g = g._data
         xp = namespace_of(ctx.m)
-        gs = g[:, None] if ctx.reduction == "none" else (g / ctx.n if ctx.reduction == "mean" else g)
+        gs = _per_sample_grad(g, ctx.reduction, ctx.n)
         d = ctx.pos * (1.0 if ctx.p == 1 else 2 * ctx.m) / ctx.c
         if ctx.w is not None:
             d = d * ctx.w[ctx.t][:, None]
@@ -807,11 +816,7 @@ class MultilabelMarginLoss(Function):
         mask = valid[:, :, None] & ~is_target[:, None, :] & (m > 0)
         loss = (xp.where(mask, m, 0).sum(axis=(1, 2)) / c).astype(x.dtype, copy=False)
         ctx.mask, ctx.tc, ctx.c, ctx.reduction, ctx.n = mask, tc, c, reduction, n
-        if reduction == "mean":
-            return xp.asarray(loss.mean(), dtype=x.dtype)
-        if reduction == "sum":
-            return xp.asarray(loss.sum(), dtype=x.dtype)
-        return loss
+        return _reduce_array(xp, loss, reduction)
 
     @staticmethod
     def backward(ctx, g):
@@ -819,7 +824,7 @@ class MultilabelMarginLoss(Function):
         if graph:
             g = g._data
         xp = namespace_of(g)
-        gs = g[:, None] if ctx.reduction == "none" else (g / ctx.n if ctx.reduction == "mean" else g)
+        gs = _per_sample_grad(g, ctx.reduction, ctx.n)
         mk = ctx.mask.astype(g.dtype)
         gx = mk.sum(axis=1) / ctx.c                     # + for the non-target side
         neg = mk.sum(axis=2) / ctx.c                    # - for each listed target

@@ -127,7 +127,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
+        if ctx.needs_input_grad:  # recording (no graph, no shapes to keep)
+            ctx.shapes = (_shape(a), _shape(b))
         return a + b
 
     @staticmethod
@@ -143,7 +144,8 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
+        if ctx.needs_input_grad:  # recording (no graph, no shapes to keep)
+            ctx.shapes = (_shape(a), _shape(b))
         return a - b
 
     @staticmethod

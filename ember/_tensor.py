@@ -42,9 +42,11 @@ class Tensor:
     """A multi-dimensional array with autograd. Build one with ``ember.tensor(...)``."""
 
     __slots__ = ("_data", "_rg", "_grad", "grad_fn", "_output_nr", "_vc", "_retains_grad",
-                 "_hooks", "_accum", "_base", "__dict__", "__weakref__")
+                 "_hooks", "_accum", "_base", "_vv", "__dict__", "__weakref__")
+    # _vv (views only, set with _base): the base's grad_fn this view's grad_fn was built on
 
     __array_priority__ = 1000  # NumPy defers to our reflected operators
+    _mv = False  # True (in the instance dict) on an output of split/chunk/unbind made under grad
 
     def __new__(cls, *args, **kwargs):
         # Legacy constructor: Tensor(2, 3) is uninitialised float, Tensor([1, 2]) copies data.
@@ -427,6 +429,13 @@ class Tensor:
             if b is not None and b.grad_fn is None and b._rg:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                    "operation.")
+            if self._mv:
+                import re
+                op = re.sub(r"Backward\d*$", "", self.grad_fn.name())
+                raise RuntimeError(f"Output {self._output_nr} of {op} is a view and is being modified inplace. This "
+                                   "view is the output of a function that returns multiple views. Such functions do "
+                                   "not allow the output views to be modified inplace. You should replace the "
+                                   "inplace operation by an out-of-place one.")
 
 
 def _init(t, arr, requires_grad):

@@ -74,6 +74,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         buffers = {}
         stored = set()  # arrays already handed to a .grad: never alias two grads
         for t, g in zip(tensors, grad_tensors):
+            b = t._base
+            if b is not None and t._rg and t._vv is not b.grad_fn:
+                from .function import _regenerate_view
+                _regenerate_view(t)
             node = t.grad_fn
             if node is None:
                 if not t.requires_grad:

@@ -93,7 +93,7 @@ class Node:
                     out.append(s[0])
                 elif isinstance(s, Tensor):
                     if s._vc[0] != v:
-                        _raise_modified(s._data, s._vc[0], v, s.grad_fn, s._output_nr)
+                        _raise_modified(s._data, s._vc[0], v, _current_fn(s), s._output_nr)
                     out.append(s._data)
                 else:
                     out.append(s)
@@ -116,7 +116,7 @@ class Node:
                 out.append(t)
             elif isinstance(s, Tensor):
                 if s._vc[0] != versions[i]:
-                    _raise_modified(s._data, s._vc[0], versions[i], s.grad_fn, s._output_nr)
+                    _raise_modified(s._data, s._vc[0], versions[i], _current_fn(s), s._output_nr)
                 out.append(s)
             elif not isinstance(s, (int, float, complex, bool)):
                 out.append(_wrap(s))  # a constant array computed in forward
@@ -289,6 +289,9 @@ class Function(metaclass=FunctionMeta):
         for a in args:
             if isinstance(a, Tensor):
                 if a._rg:
+                    b = a._base
+                    if b is not None and a._vv is not b.grad_fn:
+                        _regenerate_view(a)  # its base was rebased by an in-place op since
                     fn = a.grad_fn
                     if fn is None:
                         edges.append((a._accum or a._accumulator(), 0))
@@ -411,6 +414,20 @@ def _bind_tensor(tensor_cls, wrap):
     """Called once by ``ember._tensor`` (importing it here would be circular)."""
     global Tensor, _wrap
     Tensor, _wrap = tensor_cls, wrap
+
+
+def _regenerate_view(view):
+    from ..ops.view_inplace import regenerate
+    regenerate(view)
+
+
+def _current_fn(t):
+    """``t.grad_fn``, brought up to date first if ``t`` is a view whose base was rebased (as PyTorch
+    reports it in the "modified by an inplace operation" error)."""
+    b = t._base
+    if b is not None and t._rg and t._vv is not b.grad_fn:
+        _regenerate_view(t)
+    return t.grad_fn
 
 
 Tensor = None

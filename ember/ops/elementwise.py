@@ -1218,12 +1218,13 @@ def inplace(self: Tensor, result: Tensor) -> Tensor:
     if node is not None and node._saved and state.enabled:
         # The op saved the value we are about to overwrite (e.g. ``z.mul_(w)`` needs the old z
         # for w's gradient): keep a copy of it, as PyTorch does, instead of failing at backward.
-        vc = self._vc
-        if any(isinstance(s, Tensor) and s._vc is vc for s in node._saved):
+        # (only ``self`` itself: another view of the same memory saved by the op is stale, and backward
+        # raises for it as PyTorch does)
+        if any(s is self for s in node._saved):
             snap = {}
             saved, versions = list(node._saved), list(node._saved_versions)
             for i, s in enumerate(saved):
-                if isinstance(s, Tensor) and s._vc is vc:
+                if s is self:
                     if id(s) not in snap:
                         c = _wrap(s._data.copy())
                         c.requires_grad, c.grad_fn, c._output_nr = s.requires_grad, s.grad_fn, s._output_nr
@@ -1239,12 +1240,22 @@ def inplace(self: Tensor, result: Tensor) -> Tensor:
     self._vc[0] += 1
     if result.grad_fn is not None and state.enabled:
         node = result.grad_fn
+        if self._base is not None:
+            # written through a view: the base's graph is rebased (CopySlices), as in PyTorch
+            from .view_inplace import rebase_view
+            if rebase_view(self, result):
+                _repoint_saved_output(node, r, d, self._vc)
+                return self
         self.grad_fn = node
         self._output_nr = result._output_nr
         self.requires_grad = True
-        # the node may have saved ``result`` as an output: point it at our array instead
-        if node._saved:
-            node._saved = tuple((d, s[1], self._vc) if type(s) is tuple and s[0] is r else s for s in node._saved)
-            node._saved_versions = [self._vc[0] if type(s) is tuple and s[0] is d else v
-                                    for s, v in zip(node._saved, node._saved_versions)]
+        _repoint_saved_output(node, r, d, self._vc)
     return self
+
+
+def _repoint_saved_output(node, r, d, vc):
+    """The node may have saved its output ``r`` (now copied into ``d``): point it at ``d`` instead."""
+    if node._saved:
+        node._saved = tuple((d, s[1], vc) if type(s) is tuple and s[0] is r else s for s in node._saved)
+        node._saved_versions = [vc[0] if type(s) is tuple and s[0] is d else v
+                                for s, v in zip(node._saved, node._saved_versions)]

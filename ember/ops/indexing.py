@@ -169,7 +169,10 @@ def getitem(self: Tensor, idx) -> Tensor:
             raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
         r = SelectInt.apply(self, idx)
         r._vc = self._vc
-        r._base = self if self._base is None else self._base
+        root = r._base = self if self._base is None else self._base
+        r._vv = root.grad_fn
+        if self._mv and r._rg:
+            r._mv = True
         return r
     if self._data.ndim == 0 and not (idx is None or idx is Ellipsis or (isinstance(idx, tuple) and all(i is None or i is Ellipsis for i in idx))):
         if not (isinstance(idx, Tensor) and idx._data.dtype == np.bool_):
@@ -180,7 +183,10 @@ def getitem(self: Tensor, idx) -> Tensor:
         if basic:
             r = _basic_fn(nidx, self._data.shape, not isinstance(idx, tuple)).apply(self, nidx)
             r._vc = self._vc
-            r._base = self if self._base is None else self._base
+            root = r._base = self if self._base is None else self._base
+            r._vv = root.grad_fn
+            if self._mv and r._rg:
+                r._mv = True  # still a view of one of several views (see shape._multi_view)
             return r
         return _guard_indices(Index.apply(self, nidx), idx if type(idx) is tuple else (idx,))
     except IndexError as e:
@@ -284,6 +290,9 @@ class _CopySlices(IndexPut):
     """``x[basic_index] = v``: PyTorch copies into a view of x and names the node CopySlices."""
 
     node_name = "CopySlices"
+
+
+_CopySlices._node_cls.name = lambda node: "torch::autograd::CopySlices"  # PyTorch's C++ node name
 
 
 def index_put(input, indices, values, accumulate=False):

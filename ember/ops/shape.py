@@ -41,7 +41,10 @@ def _share_vc(out: Tensor, src: Tensor) -> Tensor:
     """Views share their base's version counter."""
     if out._data.base is not None or out._data is src._data:
         out._vc = src._vc
-        out._base = src if src._base is None else src._base  # in-place checks need the view's base
+        root = out._base = src if src._base is None else src._base  # in-place checks need the view's base
+        out._vv = root.grad_fn  # see ember.ops.view_inplace
+        if src._mv and out._rg:
+            out._mv = True  # a view of one of several views stays unwritable under grad
     return out
 
 
@@ -525,8 +528,15 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
     outs = cls.apply(tensor, sizes, d)
     outs = outs if isinstance(outs, tuple) else (outs,)
     for o in outs:
-        _share_vc(o, tensor)
+        _multi_view(_share_vc(o, tensor))
     return outs
+
+
+def _multi_view(o: Tensor) -> None:
+    """One of several views made by one node (split, chunk, unbind): PyTorch forbids writing into
+    it in place while grad mode is on, since its node could not be rebased (Tensor._check_inplace)."""
+    if o._rg and o._base is not None:
+        o._mv = True
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0):
@@ -576,7 +586,7 @@ def unbind(input: Tensor, dim: int = 0):
     outs = Unbind.apply(input, d)
     outs = outs if isinstance(outs, tuple) else (outs,)
     for o in outs:
-        _share_vc(o, input)
+        _multi_view(_share_vc(o, input))
     return outs
 
 

@@ -52,6 +52,27 @@ def pair(arr, requires_grad=False):
     return e, t
 
 
+def raises_like(fn_e, fn_t, same_message=True):
+    """``fn_t()`` (PyTorch) raises, and ``fn_e()`` (Ember) raises the same exception class (and, by
+    default, the same message)."""
+    with pytest.raises(Exception) as et:
+        fn_t()
+    with pytest.raises(et.type) as ee:
+        fn_e()
+    assert type(ee.value) is type(et.value)
+    if same_message:
+        assert str(ee.value) == str(et.value)
+
+
+def same_error(f, exc=RuntimeError):
+    """``f(torch)`` and ``f(ember)`` both raise ``exc`` with the same message."""
+    with pytest.raises(exc) as te:
+        f(torch)
+    with pytest.raises(exc) as ee:
+        f(ember)
+    assert str(ee.value) == str(te.value)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -16,6 +16,7 @@ import torch.utils.data as tud
 
 import ember
 import ember.utils.data as eud
+from conftest import raises_like
 
 Point = collections.namedtuple("Point", "x y")
 
@@ -36,16 +37,6 @@ def tree(obj):
 
 def assert_same(e, t):
     assert tree(e) == tree(t)
-
-
-def raises_like(fn_e, fn_t, same_message=True):
-    with pytest.raises(Exception) as et:
-        fn_t()
-    with pytest.raises(et.type) as ee:
-        fn_e()
-    assert type(ee.value) is type(et.value)
-    if same_message:
-        assert str(ee.value) == str(et.value)
 
 
 def datasets(rng, n=10):

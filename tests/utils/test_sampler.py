@@ -9,14 +9,7 @@ from hypothesis import strategies as st
 
 import ember
 import ember.utils.data as eud
-
-
-def _raises_like(fn_e, fn_t):
-    with pytest.raises(Exception) as et:
-        fn_t()
-    with pytest.raises(et.type) as ee:
-        fn_e()
-    assert type(ee.value) is type(et.value) and str(ee.value) == str(et.value)
+from conftest import raises_like
 
 
 def test_sequential_sampler():
@@ -75,7 +68,7 @@ def test_random_sampler_len_follows_dataset():
 @pytest.mark.parametrize("kwargs", [dict(replacement=1), dict(num_samples=0), dict(num_samples=2.0),
                                     dict(num_samples=-1)])
 def test_random_sampler_errors(kwargs):
-    _raises_like(lambda: eud.RandomSampler(range(3), **kwargs), lambda: tud.RandomSampler(range(3), **kwargs))
+    raises_like(lambda: eud.RandomSampler(range(3), **kwargs), lambda: tud.RandomSampler(range(3), **kwargs))
 
 
 def test_subset_random_sampler():
@@ -112,7 +105,7 @@ def test_weighted_random_sampler_too_many_without_replacement():
 
 @pytest.mark.parametrize("args", [([[1.0, 2.0]], 2), ([1.0, 2.0], 0), ([1.0, 2.0], True), ([1.0, 2.0], 2, 1)])
 def test_weighted_random_sampler_errors(args):
-    _raises_like(lambda: eud.WeightedRandomSampler(*args), lambda: tud.WeightedRandomSampler(*args))
+    raises_like(lambda: eud.WeightedRandomSampler(*args), lambda: tud.WeightedRandomSampler(*args))
 
 
 @settings(max_examples=40, deadline=None)
@@ -130,7 +123,7 @@ def test_batch_sampler_over_plain_iterable():
 
 @pytest.mark.parametrize("bs, dl", [(0, False), (True, False), (2.0, False), (2, 1)])
 def test_batch_sampler_errors(bs, dl):
-    _raises_like(lambda: eud.BatchSampler(range(4), bs, dl), lambda: tud.BatchSampler(range(4), bs, dl))
+    raises_like(lambda: eud.BatchSampler(range(4), bs, dl), lambda: tud.BatchSampler(range(4), bs, dl))
 
 
 def test_sampler_base():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import ember
-from conftest import assert_close, pair
+from conftest import assert_close, pair, same_error
 
 A = np.arange(6, dtype=np.float32).reshape(2, 3)
 
@@ -64,11 +64,7 @@ def test_item_and_python_scalars():
     (lambda m: m.tensor([1.0], requires_grad=True).numpy(), RuntimeError),
 ])
 def test_scalar_conversion_errors(f, exc):
-    with pytest.raises(exc) as te:
-        f(torch)
-    with pytest.raises(exc) as ee:
-        f(ember)
-    assert str(ee.value) == str(te.value)
+    same_error(f, exc)
 
 
 def test_tolist_numpy_array():

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from conftest import assert_close
+from conftest import assert_close, same_error
 
 
 def T(m, v, rg=True, dtype=None):
@@ -13,14 +13,6 @@ def T(m, v, rg=True, dtype=None):
 
 def run_both(f):
     return f(ember), f(torch)
-
-
-def same_error(f, exc=RuntimeError):
-    with pytest.raises(exc) as te:
-        f(torch)
-    with pytest.raises(exc) as ee:
-        f(ember)
-    assert str(ee.value) == str(te.value)
 
 
 # ------------------------------------------------------------------ autograd.grad / backward

@@ -18,6 +18,16 @@ def _t(T, a):
     return T.tensor(np.array(a, copy=True))
 
 
+def _classifier_step(T, model, opt, sched, batch):
+    """One step of plain classification: cross entropy of ``model(x)`` against integer labels ``y``."""
+    x, y = _t(T, batch[0]), _t(T, batch[1])
+    opt.zero_grad()
+    loss = T.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss
+
+
 # ----------------------------------------------------------------------------------------------
 # 1. MLP classifier: Linear/ReLU/Dropout, CrossEntropyLoss, SGD + momentum + weight decay, StepLR
 # ----------------------------------------------------------------------------------------------
@@ -78,14 +88,7 @@ class CNN:
     def optim(T, model):
         return T.optim.Adam(model.parameters(), lr=3e-3, betas=(0.9, 0.99), weight_decay=1e-4), None
 
-    @staticmethod
-    def step(T, model, opt, sched, batch):
-        x, y = _t(T, batch[0]), _t(T, batch[1])
-        opt.zero_grad()
-        loss = T.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = staticmethod(_classifier_step)
 
     @staticmethod
     def batches(rng, n):
@@ -192,14 +195,7 @@ class LSTMClassifier:
     def optim(T, model):
         return T.optim.RMSprop(model.parameters(), lr=5e-3, alpha=0.95, momentum=0.5, centered=True), None
 
-    @staticmethod
-    def step(T, model, opt, sched, batch):
-        x, y = _t(T, batch[0]), _t(T, batch[1])
-        opt.zero_grad()
-        loss = T.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = staticmethod(_classifier_step)
 
     @staticmethod
     def batches(rng, n):

@@ -130,7 +130,8 @@ def test_returning_an_input_gets_a_new_node():
 
 
 def test_saved_tensors_errors():
-    def twice(m):
+    def saving(m):
+        """A Function of framework ``m`` that saves its input for backward."""
         class F(m.autograd.Function):
             @staticmethod
             def forward(ctx, x):
@@ -141,23 +142,16 @@ def test_saved_tensors_errors():
             def backward(ctx, g):
                 (x,) = ctx.saved_tensors
                 return g * x
-        y = F.apply(T(m, [1.0])).sum()
+        return F
+
+    def twice(m):
+        y = saving(m).apply(T(m, [1.0])).sum()
         y.backward()
         y.backward()
 
     def modified(m):
-        class F(m.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.save_for_backward(x)
-                return x * 2
-
-            @staticmethod
-            def backward(ctx, g):
-                (x,) = ctx.saved_tensors
-                return g * x
         h = T(m, [1.0]) * 1
-        y = F.apply(h).sum()
+        y = saving(m).apply(h).sum()
         h.add_(1)
         y.backward()
 

@@ -158,26 +158,21 @@ def test_stack_dataset(rng):
                  lambda: tud.StackDataset(tud.TensorDataset(tx), b=tud.TensorDataset(ty)))
 
 
-class _ERange(eud.IterableDataset):
-    def __init__(self, a, b):
-        self.a, self.b = a, b
+def _range_dataset(data):
+    """An IterableDataset class of ``data`` (ember's or torch's utils.data) yielding ``range(a, b)``."""
+    class Range(data.IterableDataset):
+        def __init__(self, a, b):
+            self.a, self.b = a, b
 
-    def __iter__(self):
-        return iter(range(self.a, self.b))
+        def __iter__(self):
+            return iter(range(self.a, self.b))
 
-    def __len__(self):
-        return self.b - self.a
+        def __len__(self):
+            return self.b - self.a
+    return Range
 
 
-class _TRange(tud.IterableDataset):
-    def __init__(self, a, b):
-        self.a, self.b = a, b
-
-    def __iter__(self):
-        return iter(range(self.a, self.b))
-
-    def __len__(self):
-        return self.b - self.a
+_ERange, _TRange = _range_dataset(eud), _range_dataset(tud)
 
 
 def test_chain_dataset():

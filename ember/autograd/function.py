@@ -285,9 +285,11 @@ class Function(metaclass=FunctionMeta):
         node = cls._node_cls()
         needs = []
         edges = []
+        arrays = []  # what a raw forward receives, gathered in the same pass
         all_tensors = True
         for a in args:
             if isinstance(a, Tensor):
+                arrays.append(a._data)
                 if a._rg:
                     b = a._base
                     if b is not None and a._vv is not b.grad_fn:
@@ -301,6 +303,7 @@ class Function(metaclass=FunctionMeta):
                     continue
             else:
                 all_tensors = False
+                arrays.append(a)
             edges.append(_NO_EDGE)
             needs.append(False)
         node.needs_input_grad = tuple(needs)
@@ -312,7 +315,6 @@ class Function(metaclass=FunctionMeta):
         node.to_save = None
         node._seq = _next_seq()
         if raw:
-            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
             out = cls.forward(node, *arrays, **kwargs)
         else:
             arrays = args

@@ -52,6 +52,18 @@ def _channel_shape(nd, c):
     return (1, c) + (1,) * (nd - 2)
 
 
+def _affine_out(xhat, w, b, cs=None):
+    """The forward output ``xhat * w + b`` of the fused norms (``w``, ``b`` optional; ``cs`` reshapes
+    per-channel ones to broadcast); never ``xhat`` itself, which is saved for backward."""
+    if w is not None:
+        y = xhat * (w if cs is None else w.reshape(cs))
+    else:
+        y = xhat.copy() if b is None else xhat
+    if b is not None:
+        y = y + (b if cs is None else b.reshape(cs))
+    return y
+
+
 class NativeBatchNorm(Function):
     raw = True
     node_name = "NativeBatchNormBackward0"
@@ -75,9 +87,7 @@ class NativeBatchNorm(Function):
             mean = rm.reshape(cs).astype(x.dtype, copy=False)
             invstd = (1.0 / xp.sqrt(rv.reshape(cs) + eps)).astype(x.dtype, copy=False)
             xhat = (x - mean) * invstd
-        y = xhat * w.reshape(cs) if w is not None else xhat.copy() if b is None else xhat
-        if b is not None:
-            y = y + b.reshape(cs)
+        y = _affine_out(xhat, w, b, cs)
         ctx.save_for_backward(x, w, b)
         ctx.xhat, ctx.invstd, ctx.mean = xhat, invstd, mean
         ctx.axes, ctx.cs, ctx.training, ctx.eps = axes, cs, training, eps
@@ -159,9 +169,7 @@ class NativeLayerNorm(Function):
     def forward(ctx, x, w, b, k, eps):
         axes = tuple(range(x.ndim - k, x.ndim))
         xhat, invstd, _, _ = _normalize_arrays(x, axes, eps)
-        y = xhat * w if w is not None else xhat.copy() if b is None else xhat
-        if b is not None:
-            y = y + b
+        y = _affine_out(xhat, w, b)
         ctx.save_for_backward(x, w, b)
         ctx.xhat, ctx.invstd, ctx.axes, ctx.eps = xhat, invstd, axes, eps
         return y
@@ -221,9 +229,7 @@ class NativeGroupNorm(Function):
         xg = x.reshape(n, groups, -1)
         xhat, invstd, _, _ = _normalize_arrays(xg, (2,), eps)
         xhat = xhat.reshape(x.shape)
-        y = xhat * w.reshape(cs) if w is not None else xhat.copy() if b is None else xhat
-        if b is not None:
-            y = y + b.reshape(cs)
+        y = _affine_out(xhat, w, b, cs)
         ctx.save_for_backward(x, w, b)
         ctx.xhat, ctx.invstd, ctx.groups, ctx.cs, ctx.eps = xhat, invstd, groups, cs, eps
         return y

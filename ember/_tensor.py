@@ -436,6 +436,15 @@ class Tensor:
                                    "view is the output of a function that returns multiple views. Such functions do "
                                    "not allow the output views to be modified inplace. You should replace the "
                                    "inplace operation by an out-of-place one.")
+        elif state.enabled:
+            b = self._base
+            if b is not None and b._rg and self._vv is b.grad_fn:
+                # a view that does not require grad of a base that did when it was made: made under no_grad
+                raise RuntimeError("A view was created in no_grad mode and is being modified inplace with grad mode "
+                                   "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+                                   "You can clarify your code by moving both the view and the inplace either both "
+                                   "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+                                   "outside (if you want the inplace to be tracked).")
 
 
 def _init(t, arr, requires_grad):

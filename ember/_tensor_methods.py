@@ -139,6 +139,8 @@ def _inplace_of(fn):
 def _fast_inplace(np_name, fn):
     """In-place arithmetic: with no graph to record, a NumPy ufunc writes straight into the array."""
     def method(self, other, *, alpha=1):
+        if state.enabled and self._base is not None:
+            self._check_inplace()  # a view made under no_grad of a base that requires grad
         if not state.enabled or not (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
             o = other._data if isinstance(other, Tensor) else other
             d = self._data

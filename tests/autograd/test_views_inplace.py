@@ -235,3 +235,26 @@ def test_no_graph_without_grad():
     (v * 2).sum().backward()
     assert v.grad_fn is node
     np.testing.assert_array_equal(x.grad.numpy()[1:], 2.0)
+
+
+@pytest.mark.parametrize("op", ["mul_y", "mul_2", "zero_", "clamp_", "leaf_view"])
+def test_view_made_under_no_grad_then_written_with_grad_raises_like_torch(op):
+    def run(lib):
+        x = lib.tensor(_XS, requires_grad=True)
+        y = lib.tensor(_YS, requires_grad=True)
+        a = x * 1
+        with lib.no_grad():
+            v = x[1:] if op == "leaf_view" else a[1:]
+        try:
+            {"mul_y": lambda: v.mul_(y), "mul_2": lambda: v.mul_(2), "zero_": v.zero_, "leaf_view": lambda: v.mul_(2),
+             "clamp_": lambda: v.clamp_(0, 1)}[op]()
+        except RuntimeError as e:
+            return str(e)
+        return "no error"
+
+    assert run(ember) == run(torch) != "no error"
+    # the same view written under no_grad is fine
+    a = ember.tensor(_XS, requires_grad=True) * 1
+    with ember.no_grad():
+        v = a[1:]
+        v.mul_(2)

@@ -5,7 +5,7 @@ case they travel as Tensors and every backward formula builds graph as it runs.
 """
 from __future__ import annotations
 
-import heapq
+from operator import attrgetter
 
 from .function import AccumulateGrad
 from .grad_mode import state
@@ -22,23 +22,20 @@ def _bind_tensor(tensor_cls, wrap):
     Tensor, _wrap = tensor_cls, wrap
 
 
-def _collect(roots):
-    """Dependency counts of every node reachable from ``roots`` (iterative DFS)."""
-    deps = {}
-    seen = set()
-    stack = [r for r in roots]
-    for r in roots:
-        seen.add(r)
+def _reachable(roots):
+    """Every node reachable from ``roots`` (iterative DFS)."""
+    seen = set(roots)
+    stack = list(roots)
+    add, push = seen.add, stack.append
     while stack:
-        node = stack.pop()
-        for nxt, _ in node._next:
-            if nxt is None:
-                continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return deps, seen
+        for nxt, _ in stack.pop()._next:
+            if nxt is not None and nxt not in seen:
+                add(nxt)
+                push(nxt)
+    return seen
+
+
+_seq_of = attrgetter("_seq")
 
 
 def _needed(seen, targets):
@@ -93,7 +90,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             nr = t._output_nr if t.grad_fn is not None else 0
             buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-        deps, seen = _collect(root_nodes)
+        seen = _reachable(root_nodes)
         targets = None
         captured = None
         if inputs is not None:
@@ -110,15 +107,15 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         else:
             need = None
 
-        heap = [(-n._seq, id(n), n) for n in root_nodes if deps.get(n, 0) == 0]
-        heapq.heapify(heap)
-        pop, push = heapq.heappop, heapq.heappush
-        while heap:
-            node = pop(heap)[2]
+        # Decreasing sequence number is a topological order (a node is always created after its inputs'
+        # nodes; leaves' AccumulateGrad nodes come last): by the time a node runs, every consumer of its
+        # outputs has run and its gradient buffer is complete. One sort replaces a ready-queue.
+        for node in sorted(seen, key=_seq_of, reverse=True):
             grads = buffers.pop(node, None)
+            if grads is None:
+                continue
             out_grads = None
-            if grads is not None and (need is None or node in need) and (
-                    grads[0] is not None or any(g is not None for g in grads)):
+            if (need is None or node in need) and (grads[0] is not None or any(g is not None for g in grads)):
                 run = True
                 th = node._tensor_pre_hooks
                 if th:
@@ -153,28 +150,17 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         node._saved = None
                         node._freed = True
             if out_grads is None:
-                for nxt, nr in node._next:
-                    if nxt is not None:
-                        d = deps[nxt] - 1
-                        deps[nxt] = d
-                        if d == 0:
-                            push(heap, (-nxt._seq, id(nxt), nxt))
                 continue
             for (nxt, nr), g in zip(node._next, out_grads):
-                if nxt is None:
+                if nxt is None or g is None:
                     continue
-                if g is not None:
-                    buf = buffers.get(nxt)
-                    if buf is None:
-                        buf = buffers[nxt] = [None] * nxt._n_out
-                    if buf[nr] is None:
-                        buf[nr] = g
-                    else:
-                        buf[nr] = buf[nr] + g
-                d = deps[nxt] - 1
-                deps[nxt] = d
-                if d == 0:
-                    push(heap, (-nxt._seq, id(nxt), nxt))
+                buf = buffers.get(nxt)
+                if buf is None:
+                    buf = buffers[nxt] = [None] * nxt._n_out
+                if buf[nr] is None:
+                    buf[nr] = g
+                else:
+                    buf[nr] = buf[nr] + g
         if inputs is not None and not capture:
             # backward(inputs=[...]) fills .grad of the non-leaf inputs too
             for t, g in zip(inputs, captured):

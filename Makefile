@@ -34,6 +34,7 @@ demo: $(DEMO_STAMP)
 
 bench: $(STAMP)
 	$(VPY) bench/run.py
+	$(VPY) bench/ddp_scaling.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

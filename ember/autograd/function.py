@@ -265,7 +265,16 @@ class Function(metaclass=FunctionMeta):
                 if isinstance(a, Tensor) and a._rg:
                     return cls._record(args, kwargs)
         if cls.raw:
-            out = cls.forward(_NULL, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
+            # one- and two-argument calls (nearly every op) unpack by hand: no list, no star-call
+            n = len(args)
+            if n == 2 and not kwargs:
+                a, b = args
+                out = cls.forward(_NULL, a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
+            elif n == 1 and not kwargs:
+                a = args[0]
+                out = cls.forward(_NULL, a._data if isinstance(a, Tensor) else a)
+            else:
+                out = cls.forward(_NULL, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
             if type(out) is tuple:
                 return tuple([_wrap(o) for o in out])
             return _wrap(out)

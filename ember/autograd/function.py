@@ -295,7 +295,8 @@ class Function(metaclass=FunctionMeta):
         needs = []
         edges = []
         arrays = []  # what a raw forward receives, gathered in the same pass
-        all_tensors = True
+        wrapped = cls._wrapped_numbers
+        drop = False  # does the public next_functions drop an argument?
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
@@ -311,15 +312,17 @@ class Function(metaclass=FunctionMeta):
                     needs.append(True)
                     continue
             else:
-                all_tensors = False
                 arrays.append(a)
+                if not (wrapped and (type(a) is float or type(a) is int or _is_number(a))):
+                    drop = True
             edges.append(_NO_EDGE)
             needs.append(False)
         node.needs_input_grad = tuple(needs)
         node._next = edges = tuple(edges)
-        if not all_tensors:
-            # the public next_functions drop non-tensor arguments, as PyTorch's do
-            keep = _is_number if cls._wrapped_numbers else _never
+        if drop:
+            # the public next_functions drop non-tensor arguments, as PyTorch's do (except the Python
+            # numbers that add/sub/mul/div wrap into tensors)
+            keep = _is_number if wrapped else _never
             node._pub_next = tuple([e for a, e in zip(args, edges) if isinstance(a, Tensor) or keep(a)])
         node.to_save = None
         node._seq = _next_seq()
@@ -400,7 +403,7 @@ def _resolve_saved(to_save, args, arrays, outs, results):
     for v in to_save:
         ver = 0
         s = v
-        if v is not None:
+        if v is not None and type(v) is not float and type(v) is not int:
             for a, arr in zip(args, arrays):
                 if v is arr and isinstance(a, Tensor):
                     s = a

@@ -107,6 +107,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         else:
             need = None
 
+        simple = not create_graph and trace is None and not state.anomaly
         # Decreasing sequence number is a topological order (a node is always created after its inputs'
         # nodes; leaves' AccumulateGrad nodes come last): by the time a node runs, every consumer of its
         # outputs has run and its gradient buffer is complete. One sort replaces a ready-queue.
@@ -132,7 +133,20 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     if inputs is None or (not capture and node in targets):
                         _accumulate(node, grads[0], create_graph, stored, trace)
                     run = False
-                if run:
+                if run and simple and node._fn.raw and node._n_out == 1 and not node._pre_hooks \
+                        and not node._post_hooks:
+                    # the common case, inlined: a primitive with one output, on arrays, nothing watching
+                    if node._graph_mode:
+                        node._graph_mode = False
+                    out_grads = node._fn.backward(node, grads[0])
+                    if type(out_grads) is not tuple:
+                        out_grads = (out_grads,)
+                    if len(out_grads) != len(node._next):
+                        out_grads = _fix_arity(node, out_grads, len(node._next), True)
+                    if not retain_graph and node._saved is not None:
+                        node._saved = None
+                        node._freed = True
+                elif run:
                     if node._pre_hooks:
                         for h in list(node._pre_hooks.values()):
                             r = h(tuple(_as_tensor(g) for g in grads))

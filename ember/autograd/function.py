@@ -26,7 +26,9 @@ class Node:
     """A node of the backward graph (``tensor.grad_fn``)."""
 
     __slots__ = ("_next", "_saved", "_saved_versions", "needs_input_grad", "_seq", "_n_out",
-                 "to_save", "__dict__", "__weakref__")
+                 "to_save", "shapes", "__dict__", "__weakref__")
+    # ``shapes`` (the operand shapes broadcasting ops keep for their backward) is a slot because nearly
+    # every recorded op sets it: a slot write avoids allocating the node's __dict__.
 
     # Rarely-set fields live as class defaults (an instance sets them in its __dict__ only when used):
     # building a node must cost as little as possible.

@@ -128,7 +128,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         if ctx.needs_input_grad:  # recording (no graph, no shapes to keep)
-            ctx.shapes = (_shape(a), _shape(b))
+            ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return a + b
 
     @staticmethod
@@ -145,7 +145,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         if ctx.needs_input_grad:  # recording (no graph, no shapes to keep)
-            ctx.shapes = (_shape(a), _shape(b))
+            ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return a - b
 
     @staticmethod
@@ -179,7 +179,7 @@ class Mul(Function):
         need = ctx.needs_input_grad
         if need:  # save only what the wanted gradients use (an in-place mul_ then need not copy)
             ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
-            ctx.shapes = (_shape(a), _shape(b))
+            ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return a * b
 
     @staticmethod
@@ -205,14 +205,14 @@ class Div(Function):
         need = ctx.needs_input_grad
         if need:  # the numerator's gradient needs only b
             ctx.save_for_backward(a if need[1] else None, b)
-            ctx.shape_a = _shape(a)
+            ctx.shapes = (getattr(a, "shape", ()), ())
         return a / b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need = ctx.needs_input_grad
-        ga = sum_to(g / b, ctx.shape_a) if need[0] else None
+        ga = sum_to(g / b, ctx.shapes[0]) if need[0] else None
         gb = sum_to(-g * a / (b * b), _shape(b)) if need[1] else None
         return ga, gb
 
@@ -380,7 +380,7 @@ class DivRounding(Function):
     @staticmethod
     def forward(ctx, a, b, mode):
         xp = namespace_of(a if hasattr(a, "shape") else b)
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         q = xp.floor_divide(a, b)
         if mode == "trunc":
             dt = q.dtype if hasattr(q, "dtype") else None
@@ -920,7 +920,7 @@ class Where(Function):
     def forward(ctx, cond, a, b):
         xp = namespace_of(cond)
         ctx.save_for_backward(cond)
-        ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return xp.where(cond, a, b)
 
     @staticmethod

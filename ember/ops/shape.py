@@ -93,7 +93,7 @@ def _viewable(arr, shape) -> bool:
     """Can ``arr`` be reshaped to ``shape`` without copying?"""
     if arr.flags.c_contiguous or arr.size <= 1:
         return True
-    if type(arr) is np.ndarray and _RESHAPE_HAS_COPY:
+    if isinstance(arr, np.ndarray) and _RESHAPE_HAS_COPY:
         try:
             arr.reshape(shape, copy=False)
         except ValueError:

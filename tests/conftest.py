@@ -13,6 +13,12 @@ import ember
 
 torch.set_num_threads(1)
 
+# Property tests draw the same examples on every run: CI must not depend on luck.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ember", derandomize=True, deadline=None, database=None)
+settings.load_profile("ember")
+
 
 def to_np(x):
     if isinstance(x, torch.Tensor):

@@ -570,6 +570,24 @@ _function._bind_tensor(Tensor, _wrap)
 _engine._bind_tensor(Tensor, _wrap)
 
 
+def zero_grads(tensors, set_to_none: bool = True) -> None:
+    """Reset the ``.grad`` of each tensor (``Module.zero_grad`` and ``Optimizer.zero_grad``): drop it
+    (``set_to_none``) or detach it and fill it with zeros in place."""
+    for p in tensors:
+        g = p._grad
+        if g is None:
+            continue
+        if set_to_none:
+            p._grad = None
+            continue
+        if g.grad_fn is not None:
+            g.detach_()
+        else:
+            g.requires_grad = False
+        g._data[...] = 0
+        g._vc[0] += 1
+
+
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 

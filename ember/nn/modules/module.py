@@ -546,19 +546,8 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's ``.grad``: to None (default) or to zeros in place."""
-        for p in self.parameters():
-            g = p._grad
-            if g is None:
-                continue
-            if set_to_none:
-                p._grad = None
-            else:
-                if g.grad_fn is not None:
-                    g.detach_()
-                else:
-                    g.requires_grad = False
-                g._data[...] = 0
-                g._vc[0] += 1
+        from ..._tensor import zero_grads
+        zero_grads(self.parameters(), set_to_none)
 
     def share_memory(self) -> "Module":
         return self

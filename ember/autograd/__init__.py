@@ -98,6 +98,30 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401
 from .trace import trace  # noqa: E402,F401
+from . import functional  # noqa: E402,F401
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj):
+        from .._tensor import Tensor
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """The deprecated ``Variable(tensor, requires_grad=False)``: returns the tensor itself (a Tensor, as in
+    PyTorch, where Variables and Tensors merged); ``isinstance(t, Variable)`` is True for every Tensor."""
+
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        from .._tensor import Tensor
+        from ..ops.creation import tensor
+        if data is None:
+            data = tensor([])
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if requires_grad:
+            data.requires_grad_(True)
+        return data
 
 __all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "gradcheck", "gradgradcheck", "set_detect_anomaly", "detect_anomaly", "trace"]
+           "gradcheck", "gradgradcheck", "set_detect_anomaly", "detect_anomaly", "trace", "functional",
+           "Variable"]

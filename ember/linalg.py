@@ -176,3 +176,258 @@ def matmul(a, b):
 
 
 del D, _kept_shape
+
+
+# --------------------------------------------------------------------------- decompositions and matrix functions
+def _np_linalg_error(op):
+    return RuntimeError(f"linalg.{op}: The factorization could not be completed because the input is not "
+                        f"positive-definite (or is singular).")
+
+
+class Cholesky(Function):
+    raw = True
+    node_name = "LinalgCholeskyExBackward0"
+
+    @staticmethod
+    def forward(ctx, a, upper):
+        xp = namespace_of(a)
+        try:
+            L = xp.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            raise _np_linalg_error("cholesky") from None
+        ctx.upper = upper
+        ctx.save_for_backward(L)
+        return B.swap_last(L).conj() if upper else L
+
+    @staticmethod
+    def backward(ctx, g):
+        (L,) = ctx.saved_tensors
+        if ctx.upper:
+            g = B.swap_last(g)
+        # gA = L^-T Phi(L^T gL) L^-1, symmetrised; Phi keeps the lower triangle and halves the diagonal
+        P = B.swap_last(L) @ g
+        P = _tril(P) - 0.5 * _diag_part(P)
+        Linv = _inv_any(L)
+        gA = B.swap_last(Linv) @ P @ Linv
+        return 0.5 * (gA + B.swap_last(gA)), None
+
+
+def _tril(x):
+    if isinstance(x, Tensor):
+        return x.tril()
+    return namespace_of(x).tril(x)
+
+
+def _diag_part(x):
+    if isinstance(x, Tensor):
+        from .ops.linalg import diag_embed
+        return diag_embed(x.diagonal(0, -2, -1))
+    xp = namespace_of(x)
+    return x * xp.eye(x.shape[-1], dtype=x.dtype)
+
+
+def _inv_any(x):
+    return inv(x) if isinstance(x, Tensor) else namespace_of(x).linalg.inv(x)
+
+
+def cholesky(A, *, upper=False):
+    return Cholesky.apply(A, upper)
+
+
+def _expm_np(xp, a):
+    """exp(A) by scaling and squaring with a degree-18 Taylor polynomial, in float64."""
+    ad = a.astype(xp.float64 if a.dtype.kind == "f" else xp.complex128)
+    nrm = xp.abs(ad).sum(-2).max(-1) if ad.size else xp.zeros(ad.shape[:-2])
+    s = int(max(0, np.ceil(np.log2(max(float(xp.max(nrm)) if ad.size else 0.0, 1e-300) / 0.5)))) if ad.size else 0
+    x = ad / (2.0 ** s)
+    eye = xp.broadcast_to(xp.eye(a.shape[-1], dtype=ad.dtype), ad.shape)
+    r = eye.copy()
+    term = eye.copy()
+    for k in range(1, 19):
+        term = term @ x / k
+        r = r + term
+    for _ in range(s):
+        r = r @ r
+    return r.astype(a.dtype)
+
+
+class MatrixExp(Function):
+    raw = True
+    node_name = "LinalgMatrixExpBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _expm_np(namespace_of(a), a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        # d/dA <G, exp(A)> is the upper-right block of exp([[A^H, G], [0, A^H]])
+        n = a.shape[-1]
+        at = B.swap_last(a).conj()
+        if isinstance(a, Tensor):
+            from .ops.shape import cat
+            z = g * 0
+            big = cat([cat([at, g], -1), cat([z, at], -1)], -2)
+            return matrix_exp(big)[..., :n, n:]
+        xp = namespace_of(a)
+        big = xp.concatenate([xp.concatenate([at, g], -1), xp.concatenate([xp.zeros_like(g), at], -1)], -2)
+        return _expm_np(xp, big)[..., :n, n:]
+
+
+def matrix_exp(A):
+    if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2] if A.dim() > 1 else 1} by {A.shape[-1] if A.dim() else 1} matrices")
+    return MatrixExp.apply(A)
+
+
+def matrix_power(A, n):
+    """``A`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse); differentiable."""
+    if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2] if A.dim() > 1 else 1} by {A.shape[-1] if A.dim() else 1} matrices")
+    if n == 0:
+        from .ops.creation import eye
+        return eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(tuple(A.shape)).clone()
+    if n < 0:
+        A, n = inv(A), -n
+    result, base = None, A
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    return result
+
+
+class Eigh(Function):
+    raw = True
+    node_name = "LinalgEighBackward0"
+
+    @staticmethod
+    def forward(ctx, a, uplo):
+        xp = namespace_of(a)
+        w, v = xp.linalg.eigh(a, UPLO=uplo)
+        ctx.save_for_backward(w, v)
+        return w, v
+
+    @staticmethod
+    def backward(ctx, gw, gv):
+        w, v = ctx.saved_tensors
+        vt = B.swap_last(v)
+        inner = 0
+        if gw is not None:
+            inner = _diag_embed_any(gw)
+        if gv is not None:
+            diffw = _unsq(w, -2) - _unsq(w, -1)  # [i, j] = w_j - w_i
+            eye = _eye_like(diffw)
+            F = eye * 0 + (1 - eye) / (diffw + eye)
+            inner = inner + F * (vt @ gv)
+        gA = v @ inner @ vt
+        return 0.5 * (gA + B.swap_last(gA)), None
+
+
+def _unsq(x, d):
+    return x.unsqueeze(d) if isinstance(x, Tensor) else namespace_of(x).expand_dims(x, d)
+
+
+def _eye_like(x):
+    n = x.shape[-1]
+    if isinstance(x, Tensor):
+        from .ops.creation import eye
+        return eye(n, dtype=x.dtype, device=x.device)
+    return namespace_of(x).eye(n, dtype=x.dtype)
+
+
+def _diag_embed_any(x):
+    if isinstance(x, Tensor):
+        from .ops.linalg import diag_embed
+        return diag_embed(x)
+    xp = namespace_of(x)
+    return x[..., None] * xp.eye(x.shape[-1], dtype=x.dtype)
+
+
+def eigh(A, UPLO="L"):
+    from . import return_types as RT
+    w, v = Eigh.apply(A, UPLO)
+    return RT.eigh(w, v)
+
+
+def eigvalsh(A, UPLO="L"):
+    return Eigh.apply(A, UPLO)[0]
+
+
+def _forward_only(name, node_name, fwd):
+    """A primitive whose derivative Ember does not implement: backward raises a clear error."""
+    def backward(ctx, *grads):
+        raise RuntimeError(f"{name}: the derivative is not implemented in Ember (forward only); compose it from "
+                           f"differentiable ops or compute it outside autograd")
+    return type(node_name.replace("Backward0", "") + "Fn", (Function,), {
+        "raw": True, "node_name": node_name, "forward": staticmethod(lambda ctx, *a: fwd(*a)),
+        "backward": staticmethod(backward)})
+
+
+_QR = _forward_only("linalg.qr", "LinalgQrBackward0",
+                    lambda a, mode: tuple(namespace_of(a).linalg.qr(a, mode="reduced" if mode == "reduced" else
+                                                                    "complete")))
+_SVD = _forward_only("linalg.svd", "LinalgSvdBackward0",
+                     lambda a, full: tuple(namespace_of(a).linalg.svd(a, full_matrices=full)))
+_SVDVALS = _forward_only("linalg.svdvals", "LinalgSvdBackward0",
+                         lambda a: namespace_of(a).linalg.svd(a, compute_uv=False))
+
+
+def qr(A, mode="reduced"):
+    from . import return_types as RT
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+                           f"'r', or 'complete'")
+    q, r = _QR.apply(A, "complete" if mode == "complete" else "reduced")
+    if mode == "r":
+        from .ops.creation import empty
+        q = empty((0,), dtype=A.dtype)
+    return RT.qr(q, r)
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    from . import return_types as RT
+    u, s, vh = _SVD.apply(A, full_matrices)
+    return RT.svd(u, s, vh)
+
+
+def svdvals(A, *, driver=None):
+    return _SVDVALS.apply(A)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """Moore-Penrose pseudo-inverse (through the SVD: forward only)."""
+    u, s, vh = svd(A, full_matrices=False)
+    xp = namespace_of(s._data)
+    sd = s._data
+    smax = sd.max(-1, keepdims=True) if sd.size else sd
+    if rtol is None:
+        rtol = (max(A.shape[-2:]) * np.finfo(sd.dtype).eps) if atol is None or atol == 0 else 0.0
+    tol = xp.maximum(atol or 0.0, rtol * smax)
+    sinv = xp.where(sd > tol, 1.0 / xp.where(sd > tol, sd, 1.0), 0.0).astype(sd.dtype)
+    from ._tensor import _wrap
+    return (B.swap_last(vh) * _wrap(sinv[..., None, :])) @ B.swap_last(u)
+
+
+def lstsq(A, B_, rcond=None, *, driver=None):
+    """Least-squares solution of ``A X = B`` (forward only), PyTorch's named tuple."""
+    from . import return_types as RT
+    from ._tensor import _wrap
+    from .ops.creation import empty
+    del driver, rcond
+    x = pinv(A) @ (B_ if B_.dim() == A.dim() else B_.unsqueeze(-1))
+    if B_.dim() != A.dim():
+        x = x.squeeze(-1)
+    e = empty((0,), dtype=A.dtype)
+    return RT.lstsq(x, e, _wrap(np.zeros((0,), np.int64)), e)
+
+
+def logdet(A):
+    """log(det(A)) (NaN for a negative determinant); differentiable."""
+    return det(A).log()

@@ -28,16 +28,18 @@ import os
 import pickle
 import secrets
 import struct
+import threading
 import weakref
 import zipfile
-import zlib
 from typing import IO, Any, BinaryIO, Callable, Union
 
 import numpy as np
 
 from . import _dtype as D
+from . import _zip_io
 from ._device import device as Device
 from ._tensor import Tensor, _init, _wrap
+from ._zip_io import CrcJob
 from ._pickle_safe import (BFLOAT16_NAME, FullUnpickler, LoadedStorage, SafeUnpickler, TorchPickler,  # noqa: F401
                            add_safe_globals, clear_safe_globals, get_safe_globals, memory_root, raw_bytes,
                            safe_globals, widen_bfloat16)
@@ -90,14 +92,20 @@ def save(obj: Any, f: FILE_LIKE, pickle_module: Any = pickle, pickle_protocol: i
         records.append(("byteorder", b"little"))
     records += [(f"data/{r.key}", r.data) for r in pickler.records]
     records += [("version", b"3\n"), (".data/serialization_id", str(secrets.randbits(128)).zfill(40).encode())]
-    if isinstance(f, (str, os.PathLike)):
-        path = os.fspath(f)
-        archive = os.path.splitext(os.path.basename(path))[0] or "archive"
-        _atomic_write(path, lambda fp: _write_zip(fp, _archive_name(archive), records))
-    else:
-        _write_zip(f, "archive", records)
-        if hasattr(f, "flush"):
-            f.flush()
+    # Every record's CRC-32 starts now, on worker threads, while the records before it are written.
+    jobs = [CrcJob(data) for _, data in records]
+    try:
+        if isinstance(f, (str, os.PathLike)):
+            path = os.fspath(f)
+            archive = os.path.splitext(os.path.basename(path))[0] or "archive"
+            _atomic_write(path, lambda fp, sync: _write_zip(fp, _archive_name(archive), records, jobs, sync))
+        else:
+            _write_zip(f, "archive", records, jobs)
+            if hasattr(f, "flush"):
+                f.flush()
+    finally:
+        for job in jobs:
+            job.cancel()
 
 
 def _archive_name(stem: str) -> str:
@@ -106,30 +114,66 @@ def _archive_name(stem: str) -> str:
     return clean if clean.isascii() and clean else "archive"
 
 
-def _write_zip(fp, archive: str, records) -> None:
-    with zipfile.ZipFile(fp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-        for name, data in records:
-            _write_aligned(zf, f"{archive}/{name}", data)
+def _write_zip(fp, archive: str, records, jobs, sync=None) -> None:
+    """Stored records, data 64-byte aligned, then the central directory (see ``_zip_io.ZipWriter``)."""
+    zw = _zip_io.ZipWriter(fp, align=ALIGNMENT)
+    for (name, data), job in zip(records, jobs):
+        zw.add(f"{archive}/{name}", data, job)
+        if sync is not None:
+            sync.wrote(zw.pos)
+    zw.close()
 
 
-def _write_aligned(zf: zipfile.ZipFile, name: str, data) -> None:
-    """One stored record whose bytes start on a 64-byte boundary (padding in an extra field)."""
-    mv = data if isinstance(data, bytes) else memoryview(data).cast("B")
-    size = len(mv) if isinstance(mv, bytes) else mv.nbytes
-    zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-    zi.compress_type = zipfile.ZIP_STORED
-    zi.file_size = size
-    zip64 = size * 1.05 > zipfile.ZIP64_LIMIT
-    # zipfile writes the header at ``start_dir``; the header is 30 bytes + name + extra (+20 zip64).
-    fixed = zf.start_dir + 30 + len(name.encode("utf-8")) + 4 + (20 if zip64 else 0)
-    pad = (-fixed) % ALIGNMENT
-    zi.extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
-    with zf.open(zi, "w", force_zip64=zip64) as w:
-        w.write(mv)
+class _BackgroundSync:
+    """``fdatasync`` of the temp file on a helper thread, every ``EVERY`` bytes, while writing goes on.
+
+    The disk then works while later records are written, and the final ``fsync`` has little left
+    to do. An error of a background flush is raised by ``finish`` (the kernel reports a write-back
+    error only once per file, so the final ``fsync`` might not see it again).
+    """
+
+    EVERY = 16 << 20
+
+    def __init__(self, fp):
+        self.fp, self.mark, self.thread, self.error = fp, 0, None, None
+        self.enabled = hasattr(os, "fdatasync")
+
+    def wrote(self, pos: int) -> None:
+        if not self.enabled or pos - self.mark < self.EVERY:
+            return
+        if self.thread is not None:
+            if self.thread.is_alive():
+                return
+            self.thread = None
+            self._raise()
+        self.fp.flush()
+        self.mark = pos
+        self.thread = threading.Thread(target=self._run, name="ember-fsync", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            os.fdatasync(self.fp.fileno())
+        except BaseException as e:  # noqa: BLE001 - handed to the saving thread
+            self.error = e
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            e, self.error = self.error, None
+            raise e
+
+    def finish(self) -> None:
+        """Wait for a flush in progress (always, before the file closes); raise its error."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        self._raise()
 
 
 def _atomic_write(path: str, write: Callable) -> None:
-    """``write(fp)`` into a temp file beside ``path``, fsync, then rename over ``path``.
+    """``write(fp, sync)`` into a temp file beside ``path``, fsync, then rename over ``path``.
+
+    ``sync`` is a ``_BackgroundSync`` (or None): ``sync.wrote(pos)`` lets the disk start early.
 
     On any error (or KeyboardInterrupt) the temp file is removed and ``path`` is untouched.
     """
@@ -144,7 +188,12 @@ def _atomic_write(path: str, write: Callable) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as fp:
-            write(fp)
+            sync = _BackgroundSync(fp) if FSYNC else None
+            try:
+                write(fp, sync)
+            finally:
+                if sync is not None:
+                    sync.finish()  # before the file closes, also when write failed
             fp.flush()
             if FSYNC:
                 os.fsync(fp.fileno())
@@ -293,28 +342,24 @@ class _MapLocationError(Exception):
 
 
 class _CrcChecker:
-    """Checks storage records' CRC-32 in a worker thread while the next record is read.
+    """Checks storage records' CRC-32 on worker threads while the next records are read.
 
-    ``zlib.crc32`` and ``readinto`` both release the GIL, so verifying costs little wall time.
+    ``readinto`` and ``zlib.crc32`` both release the GIL; ``finish`` (after unpickling) computes
+    the pieces still waiting on the loading thread itself, then compares.
     """
-
-    _THREAD_MIN = 1 << 20
 
     def __init__(self, where, inline=False):
         self.where, self.inline = where, inline
-        self.pool = None
         self.jobs = []
 
     def check(self, view, zi):
         if not VERIFY_CRC or not zi.CRC:
             return
-        if self.inline or view.nbytes < self._THREAD_MIN:
-            self._verify(zlib.crc32(view), zi)
-            return
-        if self.pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ember-crc")
-        self.jobs.append((self.pool.submit(zlib.crc32, view), zi))
+        job = CrcJob(view)
+        if self.inline:  # the caller changes the bytes next (byte swap): verify now
+            self._verify(job.result(), zi)
+        else:
+            self.jobs.append((job, zi))
 
     def _verify(self, value, zi):
         if value != zi.CRC:
@@ -322,13 +367,14 @@ class _CrcChecker:
                                   "CRC-32 check")
 
     def finish(self):
-        for fut, zi in self.jobs:
-            self._verify(fut.result(), zi)
-        self.jobs = []
+        jobs, self.jobs = self.jobs, []
+        for job, zi in jobs:
+            self._verify(job.result(), zi)
 
     def close(self):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        for job, _ in self.jobs:
+            job.cancel()
+        self.jobs = []
 
 
 def _read_storage(fp, mm, zi, dtype, numel, location, order, where, crc) -> LoadedStorage:
@@ -544,7 +590,7 @@ def save_safetensors(tensors: dict, filename: str | os.PathLike, metadata: dict 
                             f"{type(v).__name__}")
         arrays[k] = np.ascontiguousarray(v._cpu_array())
     blob = stn.save(arrays, metadata=metadata)
-    _atomic_write(os.fspath(filename), lambda fp: fp.write(blob))
+    _atomic_write(os.fspath(filename), lambda fp, sync: fp.write(blob))
 
 
 def load_safetensors(filename: str | os.PathLike, device: str | Device = "cpu") -> dict:

@@ -347,11 +347,11 @@ def test_kill_during_save_keeps_old_checkpoint(tmp_path):
     old = path.read_bytes()
     child = textwrap.dedent(f"""
         import time, numpy as np, ember, ember.serialization as S
-        slow = S._write_aligned
-        def write(zf, name, data):  # widen the window in which the temp file is half written
-            slow(zf, name, data)
+        slow = S._zip_io.ZipWriter.add
+        def add(zw, name, data, crc):  # widen the window in which the temp file is half written
+            slow(zw, name, data, crc)
             time.sleep(0.02)
-        S._write_aligned = write
+        S._zip_io.ZipWriter.add = add
         sd = {{f"w{{i}}": ember.from_numpy(np.full(1 << 18, i, np.float32)) for i in range(200)}}
         ember.save(sd, {str(path)!r})
     """)

@@ -50,10 +50,79 @@ from .ops.creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, 
                            default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state, rand,
                            randn, randint, randperm, rand_like, randn_like, randint_like, normal, bernoulli,
                            multinomial, poisson, scalar_tensor, complex)
+from .ops.special import SPECIAL_FUNCS as _SF  # noqa: E402
+from .ops.special import (erfc, erfinv, lgamma, digamma, polygamma, mvlgamma, sinc, deg2rad, rad2deg,  # noqa: F401,E402
+                          sgn, positive, logaddexp, logaddexp2, hypot, copysign, heaviside, nextafter, gcd, lcm,
+                          float_power, ldexp)
+from .ops.shape_more import (ravel, select, rot90, diagflat, vsplit, hsplit, dsplit, split_with_sizes,  # noqa: F401,E402
+                             cartesian_prod, combinations, block_diag, vander, select_scatter, slice_scatter,
+                             diagonal_scatter, as_strided, index_reduce, is_same_size)
+from .ops.stats import (logcumsumexp, cummin, diff, msort, quantile, nanquantile, nanmedian, mode, histc,  # noqa: F401,E402
+                        bincount, searchsorted, bucketize, trapezoid, trapz, cumulative_trapezoid, cdist, renorm)
+del _SF
 from . import autograd  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from . import return_types  # noqa: E402,F401
 from . import backends  # noqa: E402,F401
+
+
+def det(input):
+    return linalg.det(input)
+
+
+def inverse(input):
+    return linalg.inv(input)
+
+
+def logdet(input):
+    return linalg.logdet(input)
+
+
+def slogdet(input):
+    return linalg.slogdet(input)
+
+
+def matrix_power(input, n):
+    return linalg.matrix_power(input, n)
+
+
+def matrix_exp(input):
+    return linalg.matrix_exp(input)
+
+
+def cholesky(input, upper=False):
+    return linalg.cholesky(input, upper=upper)
+
+
+def qr(input, some=True):
+    return linalg.qr(input, "reduced" if some else "complete")
+
+
+def svd(input, some=True, compute_uv=True):
+    """PyTorch's legacy ``torch.svd``: returns (U, S, V) with V (not V^H); forward only."""
+    u, s, vh = linalg.svd(input, full_matrices=not some)
+    v = vh.transpose(-2, -1).conj()
+    if not compute_uv:
+        u, v = zeros_like(u), zeros_like(v)
+    return return_types.svd_legacy(u, s, v)
+
+
+def pinverse(input, rcond=1e-15):
+    return linalg.pinv(input, rtol=rcond)
+
+
+def cross(input, other, dim=None):
+    if dim is None:
+        dim = next((i for i, s in enumerate(input.shape) if s == 3), -1)
+    return linalg.cross(input, other, dim=dim)
+
+
+def is_nonzero(input):
+    if input.numel() == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return input.item() != 0  # (``bool`` is ember.bool, the dtype, in this module)
 
 
 def result_type(tensor1, tensor2):
@@ -75,12 +144,6 @@ def is_floating_point(input):
 
 def is_complex(input):
     return input.is_complex()
-
-
-def is_nonzero(input):
-    if input.numel() != 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return bool(input.item())
 
 
 def detach(input):

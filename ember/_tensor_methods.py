@@ -575,3 +575,52 @@ def bind():
     T.softmax = lambda self, dim, dtype=None: __import__("ember").nn.functional.softmax(self, dim, dtype=dtype)
     T.log_softmax = lambda self, dim, dtype=None: __import__("ember").nn.functional.log_softmax(self, dim, dtype=dtype)
     T.relu = E._UNARY_FUNCS["relu"]
+
+    _bind_more(T, methods)
+
+
+def _bind_more(T, methods):
+    """Methods of ``ops/special.py``, ``ops/shape_more.py``, ``ops/stats.py``, matrix functions, and the
+    in-place variants PyTorch has for ops bound above."""
+    from . import linalg as LA
+    from .ops import shape_more as SM
+    from .ops import special as SP
+    from .ops import stats as ST
+
+    more = dict(SP.SPECIAL_FUNCS)
+    more.update(SM.SHAPE_FUNCS)
+    more.update(ST.STATS_FUNCS)
+    more.update(unfold=SM.unfold, det=LA.det, inverse=LA.inv, logdet=LA.logdet, slogdet=LA.slogdet,
+                matrix_power=LA.matrix_power, matrix_exp=LA.matrix_exp, addr=_addr, fill_diagonal_=SM.fill_diagonal_)
+    for name in ("cholesky", "qr", "svd", "pinverse", "cross", "is_nonzero"):
+        more[name] = _top_level(name)
+    for name, fn in more.items():
+        setattr(T, name, fn)
+    for name in ("erfc", "erfinv", "lgamma", "digamma", "polygamma", "mvlgamma", "sinc", "deg2rad", "rad2deg",
+                 "sgn", "hypot", "copysign", "heaviside", "float_power", "ldexp", "gcd", "lcm", "nextafter",
+                 "index_reduce", "renorm", "addr"):
+        setattr(T, name + "_", _inplace_of(more[name]))
+    for name in ("cumsum", "cumprod", "fix", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+                 "absolute", "arctan2", "greater", "greater_equal", "less", "less_equal", "not_equal", "addmm",
+                 "addbmm", "baddbmm", "addmv", "sign", "clip"):
+        if not hasattr(T, name + "_") or name in ("fix", "arcsin", "arccos", "arctan", "arcsinh", "arccosh",
+                                                    "arctanh"):
+            setattr(T, name + "_", _inplace_of(methods[name]))
+    T.swapaxes_ = T.swapdims_ = _shape_inplace(methods["transpose"])
+
+
+def _top_level(name):
+    def method(self, *args, **kwargs):
+        return getattr(__import__("ember"), name)(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+def _addr(self, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * self + alpha * outer(vec1, vec2)``."""
+    o = L.outer(vec1, vec2)
+    if alpha != 1:
+        o = o * alpha
+    if beta == 0:  # self is ignored (NaN in it does not propagate), as in PyTorch
+        return S.expand(o, tuple(np.broadcast_shapes(tuple(self.shape), tuple(o.shape))))
+    return (self * beta if beta != 1 else self) + o

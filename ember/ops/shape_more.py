@@ -138,7 +138,7 @@ def combinations(input, r=2, with_replacement=False):
 
 
 def block_diag(*tensors):
-    """A block-diagonal matrix from 0-, 1- or 2-D tensors (differentiable: scattered by index_put)."""
+    """A block-diagonal matrix from 0-, 1- or 2-D tensors (rows padded with zeros, then concatenated)."""
     mats = []
     for i, t in enumerate(tensors):
         if t.dim() > 2:
@@ -153,14 +153,15 @@ def block_diag(*tensors):
         dt = D.promote_types(dt, m.dtype)
     rows = sum(m.shape[0] for m in mats)
     cols = sum(m.shape[1] for m in mats)
-    out = zeros((rows, cols), dtype=dt, device=mats[0].device)
-    r = c = 0
+    parts, c = [], 0
     for m in mats:
         h, w = m.shape
-        if h and w:
-            out = slice_scatter(out, slice_scatter(out[r:r + h], m.to(dt), 1, c, c + w), 0, r, r + h)
-        r, c = r + h, c + w
-    return out
+        dev = m.device
+        parts.append(S.cat([zeros((h, c), dtype=dt, device=dev), m.to(dt),
+                            zeros((h, cols - c - w), dtype=dt, device=dev)], 1))
+        c += w
+    del rows
+    return S.cat(parts, 0)
 
 
 def vander(x, N=None, increasing=False):
@@ -185,11 +186,11 @@ def vander(x, N=None, increasing=False):
 def _scatter_into(input, src, index):
     """A copy of ``input`` whose region ``index`` holds ``src``; differentiable in both."""
     from .elementwise import clone
-    out = clone(input)
-    region = out[index]
-    if tuple(region.shape) != tuple(src.shape):
+    region = input._data[index].shape
+    if tuple(region) != tuple(src.shape):
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
-                           f"slice size = {list(region.shape)}")
+                           f"slice size = {list(region)}")
+    out = clone(input)
     out[index] = src
     return out
 
@@ -207,14 +208,19 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     """A copy of ``input`` whose diagonal (``offset``, ``dim1``, ``dim2``) holds ``src``."""
     from .elementwise import clone
-    from .linalg import diagonal
-    out = clone(input)
-    dg = diagonal(out, offset, dim1, dim2)
-    if tuple(dg.shape) != tuple(src.shape):
+    xp = namespace_of(input._data)
+    want = xp.diagonal(input._data, offset, dim1, dim2).shape
+    if tuple(want) != tuple(src.shape):
         raise RuntimeError(f"expected src to have a size equal to the diagonal of self. src size = "
-                           f"{list(src.shape)}, diagonal size = {list(dg.shape)}")
-    dg.copy_(src)
-    return out
+                           f"{list(src.shape)}, diagonal size = {list(want)}")
+    n = input.dim()
+    d1, d2 = _wrap_dim(dim1, n), _wrap_dim(dim2, n)
+    k = want[-1]
+    rows = xp.arange(k) + max(-offset, 0)
+    cols = xp.arange(k) + max(offset, 0)
+    out = clone(S.movedim(input, (d1, d2), (n - 2, n - 1)))
+    out[..., _wrap(rows), _wrap(cols)] = src
+    return S.movedim(out, (n - 2, n - 1), (d1, d2))
 
 
 def as_strided(input, size, stride, storage_offset=0):

@@ -67,3 +67,20 @@ def test_matmul_errors_and_dtypes():
     assert str(ee.value) == str(et.value)
     i = np.arange(6).reshape(2, 3)
     check(ember.matmul, torch.matmul, i, i.T.copy())
+
+
+def test_diagonal_of_non_square_matrices_matches_torch():
+    import numpy as np
+    import torch
+
+    import ember
+    from conftest import assert_close
+    for shape, off, d1, d2 in [((4, 6), 0, 0, 1), ((6, 4), 0, 1, 0), ((4, 6), 2, 0, 1), ((2, 3, 5), -1, 2, 1)]:
+        a = np.random.default_rng(0).standard_normal(shape)
+        e = ember.tensor(a, requires_grad=True)
+        t = torch.tensor(a, requires_grad=True)
+        de, dt = ember.diagonal(e, off, d1, d2), torch.diagonal(t, off, d1, d2)
+        assert_close(de, dt)
+        (de * de).sum().backward()
+        (dt * dt).sum().backward()
+        assert_close(e.grad, t.grad)

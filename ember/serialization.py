@@ -132,7 +132,7 @@ class _BackgroundSync:
     error only once per file, so the final ``fsync`` might not see it again).
     """
 
-    EVERY = 16 << 20
+    EVERY = 8 << 20
 
     def __init__(self, fp):
         self.fp, self.mark, self.thread, self.error = fp, 0, None, None

@@ -1,4 +1,4 @@
-"""The byte level of checkpoints: CRC-32 on worker threads, and a small zip writer.
+"""The byte level of checkpoints: CRC-32 on worker threads, a small zip writer, durable writes.
 
 ``zlib.crc32`` runs at ~1.5-3 GB/s on one core (the optional ``isal`` or ``zlib-ng`` packages,
 used when installed, at ~12 GB/s); all release the GIL, so a big buffer is cut into
@@ -12,14 +12,20 @@ bytes start on a 64-byte boundary (the padding sits in an ``FB`` extra field, as
 does), the CRC is known before the local header is written (so no seeking back), the data goes
 straight from the array's memory to the file (no intermediate ``bytes``), and zip64 records are
 used where a size or an offset needs them. Python's ``zipfile`` and ``torch.load`` read the result.
+
+``atomic_write`` writes a file beside the target, fsyncs it and renames it over the target; a
+``BackgroundSync`` flushes the data written so far from a helper thread every few MB, so the disk
+works while the rest is written and the final fsync has little left.
 """
 from __future__ import annotations
 
 import os
+import secrets
 import struct
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 # ---------------------------------------------------------------------------------------------
 # CRC-32 arithmetic (reflected bit order: bit 31 of a word is the coefficient of x^0)
@@ -268,3 +274,97 @@ class ZipWriter:
                     + _LOCATOR64.pack(0x07064B50, 0, end64, 1))
             count, cd_size, cd_start = min(count, 0xFFFF), min(cd_size, 0xFFFFFFFF), 0xFFFFFFFF
         self._write(tail + _END.pack(0x06054B50, 0, 0, count, count, cd_size, cd_start, 0))
+
+
+# ---------------------------------------------------------------------------------------------
+# durable, atomic file writes
+# ---------------------------------------------------------------------------------------------
+class BackgroundSync:
+    """``fdatasync`` of the temp file on a helper thread, every ``EVERY`` bytes, while writing goes on.
+
+    The disk then works while later records are written, and the final ``fsync`` has little left
+    to do. An error of a background flush is raised by ``finish`` (the kernel reports a write-back
+    error only once per file, so the final ``fsync`` might not see it again).
+    """
+
+    EVERY = 8 << 20
+
+    def __init__(self, fp):
+        self.fp, self.mark, self.thread, self.error = fp, 0, None, None
+        self.enabled = hasattr(os, "fdatasync")
+
+    def wrote(self, pos: int) -> None:
+        if not self.enabled or pos - self.mark < self.EVERY:
+            return
+        if self.thread is not None:
+            if self.thread.is_alive():
+                return
+            self.thread = None
+            self._raise()
+        self.fp.flush()
+        self.mark = pos
+        self.thread = threading.Thread(target=self._run, name="ember-fsync", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            os.fdatasync(self.fp.fileno())
+        except BaseException as e:  # noqa: BLE001 - handed to the saving thread
+            self.error = e
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            e, self.error = self.error, None
+            raise e
+
+    def finish(self) -> None:
+        """Wait for a flush in progress (always, before the file closes); raise its error."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        self._raise()
+
+
+def atomic_write(path: str, write: Callable, fsync: bool = True) -> None:
+    """``write(fp, sync)`` into a temp file beside ``path``, fsync, then rename over ``path``.
+
+    ``sync`` is a ``BackgroundSync`` (or None): ``sync.wrote(pos)`` lets the disk start early.
+
+    On any error (or KeyboardInterrupt) the temp file is removed and ``path`` is untouched.
+    """
+    if os.path.islink(path):
+        path = os.path.realpath(path)  # write through a symlink, as open(path, "wb") would
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"ember.save: {path!r} is a directory")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            sync = BackgroundSync(fp) if fsync else None
+            try:
+                write(fp, sync)
+            finally:
+                if sync is not None:
+                    sync.finish()  # before the file closes, also when write failed
+            fp.flush()
+            if fsync:
+                os.fsync(fp.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if fsync and hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
+        try:
+            dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass

@@ -16,6 +16,9 @@ loading. ``ember.load`` reads with an allow-list unpickler (``weights_only=True`
 default); storage records and ``data.pkl`` are checked against their CRC-32, so a corrupted
 or truncated file raises ``CheckpointError`` (a ``RuntimeError``) naming the file.
 Saving to a path is atomic: a temporary file in the same folder, fsync, ``os.replace``.
+The bytes are handled in ``_zip_io``: CRC-32s are computed on worker threads (while earlier
+records are written, or while later ones are read), array memory goes to the file and comes back
+from it without intermediate copies, and the disk starts flushing while the save is still writing.
 
 Also here: DLPack exchange (``from_dlpack``), pickling support for tensors, and safetensors
 files through the optional ``safetensors`` package.
@@ -28,7 +31,6 @@ import os
 import pickle
 import secrets
 import struct
-import threading
 import weakref
 import zipfile
 from typing import IO, Any, BinaryIO, Callable, Union
@@ -124,95 +126,9 @@ def _write_zip(fp, archive: str, records, jobs, sync=None) -> None:
     zw.close()
 
 
-class _BackgroundSync:
-    """``fdatasync`` of the temp file on a helper thread, every ``EVERY`` bytes, while writing goes on.
-
-    The disk then works while later records are written, and the final ``fsync`` has little left
-    to do. An error of a background flush is raised by ``finish`` (the kernel reports a write-back
-    error only once per file, so the final ``fsync`` might not see it again).
-    """
-
-    EVERY = 8 << 20
-
-    def __init__(self, fp):
-        self.fp, self.mark, self.thread, self.error = fp, 0, None, None
-        self.enabled = hasattr(os, "fdatasync")
-
-    def wrote(self, pos: int) -> None:
-        if not self.enabled or pos - self.mark < self.EVERY:
-            return
-        if self.thread is not None:
-            if self.thread.is_alive():
-                return
-            self.thread = None
-            self._raise()
-        self.fp.flush()
-        self.mark = pos
-        self.thread = threading.Thread(target=self._run, name="ember-fsync", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            os.fdatasync(self.fp.fileno())
-        except BaseException as e:  # noqa: BLE001 - handed to the saving thread
-            self.error = e
-
-    def _raise(self) -> None:
-        if self.error is not None:
-            e, self.error = self.error, None
-            raise e
-
-    def finish(self) -> None:
-        """Wait for a flush in progress (always, before the file closes); raise its error."""
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-        self._raise()
-
-
 def _atomic_write(path: str, write: Callable) -> None:
-    """``write(fp, sync)`` into a temp file beside ``path``, fsync, then rename over ``path``.
-
-    ``sync`` is a ``_BackgroundSync`` (or None): ``sync.wrote(pos)`` lets the disk start early.
-
-    On any error (or KeyboardInterrupt) the temp file is removed and ``path`` is untouched.
-    """
-    if os.path.islink(path):
-        path = os.path.realpath(path)  # write through a symlink, as open(path, "wb") would
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"ember.save: {path!r} is a directory")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise RuntimeError(f"Parent directory {folder} does not exist.")
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            sync = _BackgroundSync(fp) if FSYNC else None
-            try:
-                write(fp, sync)
-            finally:
-                if sync is not None:
-                    sync.finish()  # before the file closes, also when write failed
-            fp.flush()
-            if FSYNC:
-                os.fsync(fp.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    if FSYNC and hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
-        try:
-            dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
+    """``write(fp, sync)`` into a temp file beside ``path``, fsync (if ``FSYNC``), rename over ``path``."""
+    _zip_io.atomic_write(path, write, fsync=FSYNC)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -237,7 +237,7 @@ def test_background_flush_error_fails_the_save(tmp_path, rng, monkeypatch):
     path = tmp_path / "ck.pt"
     ember.save({"v": ember.ones(3)}, path)
     old = path.read_bytes()
-    monkeypatch.setattr(S._BackgroundSync, "EVERY", 1 << 16)
+    monkeypatch.setattr(Z.BackgroundSync, "EVERY", 1 << 16)
     calls = []
 
     def failing(fd):
@@ -256,7 +256,7 @@ def test_background_flush_error_fails_the_save(tmp_path, rng, monkeypatch):
 def test_background_flushes_then_final_fsync(tmp_path, rng, monkeypatch):
     if not hasattr(os, "fdatasync"):
         pytest.skip("no fdatasync on this platform")
-    monkeypatch.setattr(S._BackgroundSync, "EVERY", 1 << 16)
+    monkeypatch.setattr(Z.BackgroundSync, "EVERY", 1 << 16)
     seen = []
     real_datasync, real_fsync = os.fdatasync, os.fsync
     monkeypatch.setattr(S.os, "fdatasync", lambda fd: (seen.append("fdatasync"), real_datasync(fd))[1])
@@ -278,7 +278,7 @@ def test_background_flush_error_is_raised_by_finish(tmp_path, monkeypatch):
 
     monkeypatch.setattr(S.os, "fdatasync", failing)
     with open(tmp_path / "f", "wb") as fp:
-        sync = S._BackgroundSync(fp)
+        sync = Z.BackgroundSync(fp)
         fp.write(b"x" * 10)
         sync.wrote(sync.EVERY)  # starts the one flush, which fails
         with pytest.raises(OSError, match="Input/output"):

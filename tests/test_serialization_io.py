@@ -231,12 +231,19 @@ def test_flip_in_a_multi_piece_record_is_detected(tmp_path, rng, small_pieces, b
 
 
 # --------------------------------------------------------------------------------------------- durability
+needs_fdatasync = pytest.mark.skipif(not hasattr(os, "fdatasync"), reason="no fdatasync on this platform")
+
+
+def _big(rng):
+    return {f"w{i}": ember.tensor(rng.standard_normal(1 << 15).astype(np.float32)) for i in range(4)}
+
+
+@needs_fdatasync
 def test_background_flush_error_fails_the_save(tmp_path, rng, monkeypatch):
-    if not hasattr(os, "fdatasync"):
-        pytest.skip("no fdatasync on this platform")
     path = tmp_path / "ck.pt"
     ember.save({"v": ember.ones(3)}, path)
     old = path.read_bytes()
+    monkeypatch.setattr(Z, "_sfr_fn", None)  # the fdatasync flavour: its errors are the save's
     monkeypatch.setattr(Z.BackgroundSync, "EVERY", 1 << 16)
     calls = []
 
@@ -245,37 +252,60 @@ def test_background_flush_error_fails_the_save(tmp_path, rng, monkeypatch):
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(S.os, "fdatasync", failing)
-    big = {f"w{i}": ember.tensor(rng.standard_normal(1 << 15).astype(np.float32)) for i in range(4)}
     with pytest.raises(OSError, match="Input/output"):
-        ember.save(big, path)
+        ember.save(_big(rng), path)
     assert calls, "the background flush never ran"
     assert path.read_bytes() == old
     assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]  # no temp file left
 
 
-def test_background_flushes_then_final_fsync(tmp_path, rng, monkeypatch):
-    if not hasattr(os, "fdatasync"):
-        pytest.skip("no fdatasync on this platform")
-    monkeypatch.setattr(Z.BackgroundSync, "EVERY", 1 << 16)
+@pytest.mark.parametrize("flavour", ["sync_file_range", "fdatasync"])
+def test_background_flushes_then_final_fsync(flavour, tmp_path, rng, monkeypatch):
     seen = []
-    real_datasync, real_fsync = os.fdatasync, os.fsync
-    monkeypatch.setattr(S.os, "fdatasync", lambda fd: (seen.append("fdatasync"), real_datasync(fd))[1])
+    if flavour == "sync_file_range":
+        real_sfr = Z._sync_file_range()
+        if real_sfr is None:
+            pytest.skip("no sync_file_range on this platform")
+        monkeypatch.setattr(Z, "_sfr_fn", lambda fd, start, n, flags: (seen.append((start, n)), real_sfr(fd, start, n, flags))[1])
+    else:
+        if not hasattr(os, "fdatasync"):
+            pytest.skip("no fdatasync on this platform")
+        monkeypatch.setattr(Z, "_sfr_fn", None)
+        real_datasync = os.fdatasync
+        monkeypatch.setattr(S.os, "fdatasync", lambda fd: (seen.append("fdatasync"), real_datasync(fd))[1])
+    real_fsync = os.fsync
     monkeypatch.setattr(S.os, "fsync", lambda fd: (seen.append("fsync"), real_fsync(fd))[1])
-    big = {f"w{i}": ember.tensor(rng.standard_normal(1 << 15).astype(np.float32)) for i in range(4)}
+    monkeypatch.setattr(Z.BackgroundSync, "EVERY", 1 << 16)
+    big = _big(rng)
     ember.save(big, tmp_path / "ck.pt")
-    assert "fdatasync" in seen and seen[-2:] == ["fsync", "fsync"]  # the file, then its folder
+    flushes = seen[:-2]
+    assert flushes and "fsync" not in flushes and seen[-2:] == ["fsync", "fsync"]  # the file, then its folder
+    if flavour == "sync_file_range":  # consecutive ranges of the new bytes, from the start
+        assert flushes[0][0] == 0 and all(a[0] + a[1] == b[0] for a, b in zip(flushes, flushes[1:]))
     got = ember.load(tmp_path / "ck.pt")
     for k, v in big.items():
         np.testing.assert_array_equal(got[k].numpy(), v.numpy())
 
 
-def test_background_flush_error_is_raised_by_finish(tmp_path, monkeypatch):
-    if not hasattr(os, "fdatasync"):
-        pytest.skip("no fdatasync on this platform")
+@needs_fdatasync
+def test_failing_sync_file_range_falls_back_to_fdatasync(tmp_path, rng, monkeypatch):
+    monkeypatch.setattr(Z, "_sfr_fn", lambda *args: -1)  # e.g. a file system that does not support it
+    monkeypatch.setattr(Z.BackgroundSync, "EVERY", 1 << 16)
+    calls = []
+    real_datasync = os.fdatasync
+    monkeypatch.setattr(S.os, "fdatasync", lambda fd: (calls.append(fd), real_datasync(fd))[1])
+    big = _big(rng)
+    ember.save(big, tmp_path / "ck.pt")
+    assert calls
+    np.testing.assert_array_equal(ember.load(tmp_path / "ck.pt")["w3"].numpy(), big["w3"].numpy())
 
+
+@needs_fdatasync
+def test_background_flush_error_is_raised_by_finish(tmp_path, monkeypatch):
     def failing(fd):
         raise OSError(5, "Input/output error")
 
+    monkeypatch.setattr(Z, "_sfr_fn", None)
     monkeypatch.setattr(S.os, "fdatasync", failing)
     with open(tmp_path / "f", "wb") as fp:
         sync = Z.BackgroundSync(fp)

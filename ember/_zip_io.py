@@ -163,7 +163,16 @@ class CrcJob:
             return
         mv = memoryview(mv)
         submit = _executor().submit
-        self.pieces = [(submit(fn, mv[i:i + CHUNK]), mv[i:i + CHUNK]) for i in range(0, n, CHUNK)]
+        pieces = []
+        try:
+            for i in range(0, n, CHUNK):
+                pieces.append((submit(fn, mv[i:i + CHUNK]), mv[i:i + CHUNK]))
+        except RuntimeError:  # no new tasks once the interpreter shuts down (e.g. a save in atexit)
+            for fut, _ in pieces:
+                fut.cancel()
+            self.value = fn(mv)
+            return
+        self.pieces = pieces
 
     def result(self) -> int:
         if self.value is None:
@@ -327,9 +336,13 @@ class BackgroundSync:
             self.thread = None
             self._raise()
         self.fp.flush()
-        self.thread = threading.Thread(target=self._run, args=(self.mark, pos), name="ember-fsync", daemon=True)
-        self.mark = pos
-        self.thread.start()
+        thread = threading.Thread(target=self._run, args=(self.mark, pos), name="ember-fsync", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # no new threads at interpreter shutdown: the final fsync does it all
+            self.enabled = False
+            return
+        self.thread, self.mark = thread, pos
 
     def _run(self, start: int, end: int) -> None:
         try:

@@ -314,3 +314,24 @@ def test_background_flush_error_is_raised_by_finish(tmp_path, monkeypatch):
         with pytest.raises(OSError, match="Input/output"):
             sync.finish()
         sync.finish()  # reported once
+
+
+def test_save_and_load_in_an_atexit_handler(tmp_path):
+    # After threading's shutdown no pool task can start: CRCs and flushes run on the calling thread.
+    import subprocess
+    import textwrap
+    path = tmp_path / "exit.pt"
+    child = textwrap.dedent(f"""
+        import atexit, numpy as np, ember, ember._zip_io as Z
+        Z.BackgroundSync.EVERY = 1 << 16
+        def bye():
+            ember.save({{"w": ember.tensor(np.arange(1 << 20, dtype=np.float32))}}, {str(path)!r})
+            print("sum", float(ember.load({str(path)!r})["w"].sum()))
+        atexit.register(bye)
+        ember.save({{"w": ember.tensor(np.ones(1 << 20, np.float32))}}, {str(path)!r})  # pool in use before
+    """)
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60,
+                         cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    n = 1 << 20
+    assert out.stdout.split() == ["sum", str(float(np.arange(n, dtype=np.float64).sum()))]

@@ -115,7 +115,16 @@ def crc32_function():
 
 CHUNK = 2 << 20  # bytes per task: large enough that a task's overhead (~20 us) is noise
 _INLINE_BELOW = 1 << 20  # smaller buffers are checksummed on the calling thread
-WORKERS = max(1, min(8, os.cpu_count() or 1))
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # what this process may use (containers, taskset)
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+WORKERS = max(1, min(8, _usable_cpus()))
 
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = -1

@@ -282,7 +282,7 @@ class ZipWriter:
             version = 45 if z64 else 20
             parts.append(_CENTRAL.pack(0x02014B50, version, 3, version, 0, flags, 0, 0, _DOS_DATE, crc, small,
                                        small, len(raw), len(extra), 0, 0, 0, _ATTR,
-                                       min(offset, 0xFFFFFFFF)) + raw + extra)
+                                       0xFFFFFFFF if offset >= ZIP64_LIMIT else offset) + raw + extra)
         cd = b"".join(parts)
         self._write(cd)
         count, cd_size = len(self.entries), len(cd)

@@ -165,6 +165,12 @@ def test_zip64_records_and_directory(rng, small_pieces, monkeypatch):
     with zipfile.ZipFile(io.BytesIO(raw)) as zf:
         big = [zi for zi in zf.infolist() if zi.file_size >= 200]
         assert big and all(zi.extract_version == 45 for zi in big)
+        infos = zf.infolist()
+    # in the central directory, a 32-bit offset past the limit is 0xFFFFFFFF: readers take the zip64 one
+    cd = raw[raw.index(b"PK\x01\x02"):]
+    fields = [int.from_bytes(cd[i + 42:i + 46], "little") for i in range(len(cd)) if cd.startswith(b"PK\x01\x02", i)]
+    assert fields == [0xFFFFFFFF if zi.header_offset >= 200 else zi.header_offset for zi in infos]
+    assert any(f == 0xFFFFFFFF for f in fields)
     _check_archive(raw, want)
 
 

@@ -20,15 +20,20 @@ _tm.bind()
 del _tm
 
 from .ops.elementwise import *  # noqa: F401,F403,E402
+from .ops.unary import *  # noqa: F401,F403,E402
+from .ops.comparison import *  # noqa: F401,F403,E402
+from .ops.inplace import *  # noqa: F401,F403,E402
 from .ops.elementwise import (add, sub, mul, div, pow, neg, clamp, clip, maximum, minimum, where,  # noqa: F401,E402
-                              clone, round, abs, eq, ne, lt, le, gt, ge, isnan, isinf, isfinite, equal, allclose,
-                              isclose, floor_divide, remainder, fmod, atan2, lerp, addcmul, addcdiv, square,
-                              logical_and, logical_or, logical_not, logical_xor, sign, real, imag, conj,
-                              bitwise_and, bitwise_or, bitwise_xor, bitwise_not, nan_to_num, rsub, xlogy, logit,
-                              clamp_min, clamp_max, fmax, fmin, subtract, multiply, divide, true_divide, negative,
-                              absolute, greater, greater_equal, less, less_equal, not_equal, isposinf, isneginf,
-                              signbit, arcsin, arccos, arctan, arcsinh, arccosh, arctanh, arctan2, fix)
-from .ops.elementwise import _UNARY_FUNCS as _UF  # noqa: E402
+                              clone, floor_divide, remainder, fmod, atan2, lerp, addcmul, addcdiv, square, real, imag,
+                              conj, nan_to_num, rsub, clamp_min, clamp_max, fmax, fmin, subtract, multiply, divide,
+                              true_divide, negative, arctan2)
+from .ops.unary import (round, abs, sign, xlogy, logit, absolute, arcsin, arccos, arctan, arcsinh,  # noqa: F401,E402
+                        arccosh, arctanh, fix)
+from .ops.comparison import (eq, ne, lt, le, gt, ge, isnan, isinf, isfinite, equal, allclose, isclose,  # noqa: F401,E402
+                             logical_and, logical_or, logical_not, logical_xor, bitwise_and, bitwise_or, bitwise_xor,
+                             bitwise_not, greater, greater_equal, less, less_equal, not_equal, isposinf, isneginf,
+                             signbit)
+from .ops.unary import _UNARY_FUNCS as _UF  # noqa: E402
 
 globals().update(_UF)
 del _UF

@@ -12,12 +12,15 @@ from ._tensor import Tensor, _wrap
 from .autograd.function import Function
 from .autograd.grad_mode import state
 from .backends import namespace_of, to_device
+from .ops import comparison as Cmp
 from .ops import creation as C
 from .ops import elementwise as E
 from .ops import indexing as I
+from .ops import inplace as IP
 from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
+from .ops import unary as U
 
 
 # --------------------------------------------------------------------------- device / dtype moves
@@ -130,7 +133,7 @@ def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fals
 # --------------------------------------------------------------------------- in-place variants
 def _inplace_of(fn):
     def method(self, *args, **kwargs):
-        return E.inplace(self, fn(self, *args, **kwargs))
+        return IP.inplace(self, fn(self, *args, **kwargs))
     method.__name__ = fn.__name__ + "_"
     method.__doc__ = f"In-place ``{fn.__name__}``: writes into this tensor and bumps its version."
     return method
@@ -162,7 +165,7 @@ def _fast_inplace(np_name, fn):
                 self._vc[0] += 1
                 return self
         r = fn(self, other, alpha=alpha) if alpha != 1 else fn(self, other)
-        return E.inplace(self, r)
+        return IP.inplace(self, r)
     method.__name__ = np_name + "_"
     return method
 
@@ -170,7 +173,7 @@ def _fast_inplace(np_name, fn):
 def zero_(self):
     self._check_inplace()
     if state.enabled and self.requires_grad:  # a graph op: no gradient reaches the old value
-        return E.inplace(self, E.Zero.apply(self, 0))
+        return IP.inplace(self, E.Zero.apply(self, 0))
     self._data[...] = 0
     self._vc[0] += 1
     return self
@@ -180,10 +183,10 @@ def fill_(self, value):
     self._check_inplace()
     if isinstance(value, Tensor):
         if state.enabled and value.requires_grad:
-            return E.inplace(self, S.expand(value.to(self.dtype), tuple(self.shape)))
+            return IP.inplace(self, S.expand(value.to(self.dtype), tuple(self.shape)))
         value = value.item()
     if state.enabled and self.requires_grad:  # a graph op: no gradient reaches the old value
-        return E.inplace(self, E.Fill.apply(self, value))
+        return IP.inplace(self, E.Fill.apply(self, value))
     self._data[...] = value
     self._vc[0] += 1
     return self
@@ -197,7 +200,7 @@ def copy_(self, src, non_blocking=False):
         self._check_inplace()
         s = to(src, self.device)
         try:
-            return E.inplace(self, E.CopyFrom.apply(self, s))  # grad_fn CopyBackwards
+            return IP.inplace(self, E.CopyFrom.apply(self, s))  # grad_fn CopyBackwards
         except ValueError:
             E._raise_broadcast(self, s)
             raise
@@ -319,29 +322,29 @@ def _rmatmul(self, other):
 def _eq(self, other):
     if other is None:
         return False
-    return E.eq(self, other)
+    return Cmp.eq(self, other)
 
 
 def _ne(self, other):
     if other is None:
         return True
-    return E.ne(self, other)
+    return Cmp.ne(self, other)
 
 
 def _and(self, other):
-    return E.bitwise_and(self, other) if self.dtype is not D.bool_ else E.logical_and(self, other)
+    return Cmp.bitwise_and(self, other) if self.dtype is not D.bool_ else Cmp.logical_and(self, other)
 
 
 def _or(self, other):
-    return E.bitwise_or(self, other) if self.dtype is not D.bool_ else E.logical_or(self, other)
+    return Cmp.bitwise_or(self, other) if self.dtype is not D.bool_ else Cmp.logical_or(self, other)
 
 
 def _xor(self, other):
-    return E.bitwise_xor(self, other) if self.dtype is not D.bool_ else E.logical_xor(self, other)
+    return Cmp.bitwise_xor(self, other) if self.dtype is not D.bool_ else Cmp.logical_xor(self, other)
 
 
 def _invert(self):
-    return E.logical_not(self) if self.dtype is D.bool_ else E.bitwise_not(self)
+    return Cmp.logical_not(self) if self.dtype is D.bool_ else Cmp.bitwise_not(self)
 
 
 def _iop(np_name, fn):
@@ -397,7 +400,7 @@ def _masked_fill_(self, mask, value):
         self._data[m] = v
         self._vc[0] += 1
         return self
-    return E.inplace(self, I.masked_fill(self, mask, value))
+    return IP.inplace(self, I.masked_fill(self, mask, value))
 
 
 def _apply_(self, fn):
@@ -454,19 +457,19 @@ def bind():
         # elementwise
         "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
         "divide": E.div, "true_divide": E.div, "floor_divide": E.floor_divide, "remainder": E.remainder,
-        "fmod": E.fmod, "pow": E.pow, "neg": E.neg, "negative": E.neg, "square": E.square, "abs": E.abs,
-        "absolute": E.abs, "clamp": E.clamp, "clip": E.clamp, "clamp_min": E.clamp_min,
+        "fmod": E.fmod, "pow": E.pow, "neg": E.neg, "negative": E.neg, "square": E.square, "abs": U.abs,
+        "absolute": U.abs, "clamp": E.clamp, "clip": E.clamp, "clamp_min": E.clamp_min,
         "clamp_max": E.clamp_max, "maximum": E.maximum, "minimum": E.minimum, "fmax": E.fmax, "fmin": E.fmin,
         "where": lambda self, cond, other: E.where(cond, self, other), "lerp": E.lerp, "addcmul": E.addcmul,
         "addcdiv": E.addcdiv, "atan2": E.atan2, "arctan2": E.atan2, "nan_to_num": E.nan_to_num, "clone": E.clone,
-        "round": E.round, "logit": E.logit, "xlogy": E.xlogy, "conj": E.conj, "rsub": E.rsub,
-        "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge, "greater": E.gt,
-        "greater_equal": E.ge, "less": E.lt, "less_equal": E.le, "not_equal": E.ne,
-        "logical_and": E.logical_and, "logical_or": E.logical_or, "logical_xor": E.logical_xor,
-        "logical_not": E.logical_not, "bitwise_and": E.bitwise_and, "bitwise_or": E.bitwise_or,
-        "bitwise_xor": E.bitwise_xor, "bitwise_not": E.bitwise_not, "isnan": E.isnan, "isinf": E.isinf,
-        "isfinite": E.isfinite, "isposinf": E.isposinf, "isneginf": E.isneginf, "signbit": E.signbit,
-        "equal": E.equal, "allclose": E.allclose, "isclose": E.isclose,
+        "round": U.round, "logit": U.logit, "xlogy": U.xlogy, "conj": E.conj, "rsub": E.rsub,
+        "eq": Cmp.eq, "ne": Cmp.ne, "lt": Cmp.lt, "le": Cmp.le, "gt": Cmp.gt, "ge": Cmp.ge, "greater": Cmp.gt,
+        "greater_equal": Cmp.ge, "less": Cmp.lt, "less_equal": Cmp.le, "not_equal": Cmp.ne,
+        "logical_and": Cmp.logical_and, "logical_or": Cmp.logical_or, "logical_xor": Cmp.logical_xor,
+        "logical_not": Cmp.logical_not, "bitwise_and": Cmp.bitwise_and, "bitwise_or": Cmp.bitwise_or,
+        "bitwise_xor": Cmp.bitwise_xor, "bitwise_not": Cmp.bitwise_not, "isnan": Cmp.isnan, "isinf": Cmp.isinf,
+        "isfinite": Cmp.isfinite, "isposinf": Cmp.isposinf, "isneginf": Cmp.isneginf, "signbit": Cmp.signbit,
+        "equal": Cmp.equal, "allclose": Cmp.allclose, "isclose": Cmp.isclose,
         # reductions
         "sum": R.sum, "nansum": R.nansum, "mean": R.mean, "nanmean": R.nanmean, "prod": R.prod, "max": R.max,
         "min": R.min, "amax": R.amax, "amin": R.amin, "aminmax": R.aminmax, "argmax": R.argmax,
@@ -525,17 +528,17 @@ def bind():
         "__rmul__": _operator(E.Mul, E.mul), "__truediv__": _operator(E.Div, E.div), "__rtruediv__": _rtruediv, "__floordiv__": E.floor_divide,
         "__rfloordiv__": _rfloordiv, "__mod__": E.remainder, "__rmod__": _rmod, "__pow__": E.pow,
         "__rpow__": _rpow, "__matmul__": L.matmul, "__rmatmul__": _rmatmul, "__neg__": E.neg,
-        "__pos__": lambda self: self, "__abs__": E.abs, "__invert__": _invert, "__and__": _and,
+        "__pos__": lambda self: self, "__abs__": U.abs, "__invert__": _invert, "__and__": _and,
         "__rand__": _and, "__or__": _or, "__ror__": _or, "__xor__": _xor, "__rxor__": _xor,
-        "__eq__": _eq, "__ne__": _ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
+        "__eq__": _eq, "__ne__": _ne, "__lt__": Cmp.lt, "__le__": Cmp.le, "__gt__": Cmp.gt, "__ge__": Cmp.ge,
         "__iadd__": _iop("add", E.add), "__isub__": _iop("subtract", E.sub),
         "__imul__": _iop("multiply", E.mul), "__itruediv__": _iop("true_divide", E.div),
     }
-    for name, fn in E._UNARY_FUNCS.items():
+    for name, fn in U._UNARY_FUNCS.items():
         methods.setdefault(name, fn)
     for alias, name in (("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arcsinh", "asinh"),
                         ("arccosh", "acosh"), ("arctanh", "atanh"), ("fix", "trunc")):
-        methods[alias] = E._UNARY_FUNCS[name]
+        methods[alias] = U._UNARY_FUNCS[name]
     for name, fn in methods.items():
         setattr(T, name, fn)
     # arithmetic in place: add_(other, alpha=...) etc. (NumPy ufuncs write straight in when no graph is recorded)
@@ -551,7 +554,7 @@ def bind():
     def _div_(self, other, *, rounding_mode=None):
         if rounding_mode is None:
             return _fast_inplace("true_divide", E.div)(self, other)
-        return E.inplace(self, E.div(self, other, rounding_mode=rounding_mode))
+        return IP.inplace(self, E.div(self, other, rounding_mode=rounding_mode))
     T.div_ = _div_
     for name in ("pow", "clamp", "clip", "clamp_min", "clamp_max", "neg", "negative", "square", "abs", "round",
                  "lerp", "addcmul", "addcdiv", "remainder", "fmod", "floor_divide", "maximum", "minimum",
@@ -560,8 +563,8 @@ def bind():
                  "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
                  "bitwise_xor", "bitwise_not", "eq", "ne", "lt", "le", "gt", "ge", "xlogy"):
         setattr(T, name + "_", _inplace_of(methods[name]))
-    for name in E._UNARY_FUNCS:
-        setattr(T, name + "_", _inplace_of(E._UNARY_FUNCS[name]))
+    for name in U._UNARY_FUNCS:
+        setattr(T, name + "_", _inplace_of(U._UNARY_FUNCS[name]))
     for name in ("unsqueeze", "squeeze", "t", "transpose", "resize"):
         if name in methods:
             setattr(T, name + "_", _shape_inplace(methods[name]))
@@ -574,7 +577,7 @@ def bind():
     T.resize_ = lambda self, *size: set_(self, _wrap(np.resize(self._data, S._dims(size))))
     T.softmax = lambda self, dim, dtype=None: __import__("ember").nn.functional.softmax(self, dim, dtype=dtype)
     T.log_softmax = lambda self, dim, dtype=None: __import__("ember").nn.functional.log_softmax(self, dim, dtype=dtype)
-    T.relu = E._UNARY_FUNCS["relu"]
+    T.relu = U._UNARY_FUNCS["relu"]
 
     _bind_more(T, methods)
 

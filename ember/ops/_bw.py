@@ -5,12 +5,14 @@ The engine hands a primitive's backward arrays on the fast path and Tensors unde
 """
 from __future__ import annotations
 
+from importlib import import_module
+
+from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backends import namespace_of
 
 
 def _t(x):
-    from .._tensor import Tensor
     return isinstance(x, Tensor)
 
 
@@ -27,11 +29,17 @@ def sum_to(g, shape):
     return g.reshape(shape)
 
 
-def _dispatch(name):
+_OPS = {}  # name -> Ember's op, looked up on first use (the ops modules import this one)
+
+
+def _dispatch(name, home="unary"):
+    """``name`` of the array's namespace, or Ember's op of that name in ``ops/<home>.py`` for a Tensor."""
     def f(x, *args):
         if _t(x):
-            from . import elementwise as E
-            return getattr(E, name)(x, *args)
+            op = _OPS.get(name)
+            if op is None:
+                op = _OPS[name] = getattr(import_module(f"{__package__}.{home}"), name)
+            return op(x, *args)
         return getattr(namespace_of(x), name)(x, *args)
     f.__name__ = name
     return f
@@ -45,7 +53,10 @@ abs = _dispatch("abs")
 sin = _dispatch("sin")
 cos = _dispatch("cos")
 tanh = _dispatch("tanh")
-conj = _dispatch("conj")
+floor = _dispatch("floor")
+trunc = _dispatch("trunc")
+reciprocal = _dispatch("reciprocal")
+conj = _dispatch("conj", "elementwise")
 
 
 def where(cond, a, b):

@@ -1,5 +1,6 @@
-"""Elementwise primitives: arithmetic with broadcasting and PyTorch's promotion, unary math,
-comparisons, ``where``, ``clamp`` and dtype casts."""
+"""Elementwise primitives: dtype casts and PyTorch's promotion, arithmetic with broadcasting, ``clamp``,
+``maximum``/``minimum``, ``where``/``lerp``/``addc*``, ``atan2``, ``nan_to_num``, fill/copy/clone/conj.
+(Unary math: ``unary.py``; comparisons and logic: ``comparison.py``; in-place writes: ``inplace.py``.)"""
 from __future__ import annotations
 
 import math
@@ -9,8 +10,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Function
-from ..autograd.grad_mode import state
-from ..backends import namespace_of, same_device, writeable
+from ..backends import namespace_of, same_device
 from . import _bw as B
 from ._bw import sum_to
 
@@ -413,7 +413,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     a, b = _float_operands(input, other)
     if not isinstance(a, Tensor):
         # number / tensor: computed as number * reciprocal(tensor) (PyTorch names it MulBackward0)
-        return _out(mul(_UNARY_FUNCS["reciprocal"](b), a), out)
+        return _out(mul(B.reciprocal(b), a), out)
     r = _binop(Div, a, b)
     return r if out is None else _out(r, out)
 
@@ -510,7 +510,7 @@ class Remainder(Function):
         need = ctx.needs_input_grad
         gb = None
         if need[1]:
-            gb = sum_to(-g * _floor_any(a / b), _shape(b))
+            gb = sum_to(-g * B.floor(a / b), _shape(b))
         return (sum_to(g, _shape(a)) if need[0] else None), gb
 
 
@@ -531,16 +531,8 @@ class Fmod(Function):
         need = ctx.needs_input_grad
         gb = None
         if need[1]:
-            gb = sum_to(-g * _trunc_any(a / b), _shape(b))
+            gb = sum_to(-g * B.trunc(a / b), _shape(b))
         return (sum_to(g, _shape(a)) if need[0] else None), gb
-
-
-def _floor_any(x):
-    return _UNARY_FUNCS["floor"](x) if isinstance(x, Tensor) else namespace_of(x).floor(x)
-
-
-def _trunc_any(x):
-    return _UNARY_FUNCS["trunc"](x) if isinstance(x, Tensor) else namespace_of(x).trunc(x)
 
 
 class _RemainderScalar(Remainder):
@@ -578,202 +570,6 @@ def _out(result, out):
 def _resize_into(out, result):
     out._data = result._data.astype(out._data.dtype, copy=True)
     out._vc[0] += 1
-
-
-# --------------------------------------------------------------------------- unary math
-def _erf(xp, x):
-    try:
-        from scipy.special import erf as sp_erf  # optional: exact and fast when SciPy is present
-        if xp is np:
-            return sp_erf(x).astype(x.dtype, copy=False)
-    except ImportError:
-        pass
-    if xp is not np:
-        import cupyx.scipy.special as cps
-        return cps.erf(x)
-    # Series erf(x) = 2/sqrt(pi) e^{-x^2} sum 2^n x^{2n+1} / (2n+1)!!  (all terms positive), and
-    # |x| >= 6 is +-1 to double precision.
-    xd = x.astype(np.float64)
-    ax = np.minimum(np.abs(xd), 6.0)
-    term = ax.copy()
-    total = ax.copy()
-    for n in range(1, 200):
-        term = term * (2.0 * ax * ax) / (2 * n + 1)
-        total += term
-        if float(term.max(initial=0.0)) < 1e-17 * max(float(total.max(initial=0.0)), 1e-300):
-            break
-    r = 2.0 / math.sqrt(math.pi) * np.exp(-ax * ax) * total
-    r = np.where(np.abs(xd) >= 6.0, 1.0, np.minimum(r, 1.0))
-    return (np.sign(xd) * r).astype(x.dtype)
-
-
-def _sigmoid(xp, x):
-    # PyTorch's own formula, 1 / (1 + exp(-x)): exp overflows to inf for very negative x, which gives
-    # exactly 0 there, as PyTorch does. (A where() over the sign is ~5x slower: a random mask defeats
-    # NumPy's branch prediction.) Half precision is computed in float32, as PyTorch does.
-    if x.dtype.itemsize < 4 and x.dtype.kind == "f":
-        return _sigmoid(xp, x.astype(xp.float32)).astype(x.dtype)
-    if xp is np:
-        expit = _scipy_expit()
-        if expit is not None:
-            return expit(x)  # one ufunc, same values, no overflow warning to silence (3x faster)
-    with np.errstate(over="ignore"):
-        return 1 / (1 + xp.exp(-x))
-
-
-_EXPIT = []
-
-
-def _scipy_expit():
-    """SciPy's logistic ufunc when SciPy is installed (optional), else None; looked up once."""
-    if not _EXPIT:
-        try:
-            from scipy.special import expit
-        except ImportError:
-            expit = None
-        _EXPIT.append(expit)
-    return _EXPIT[0]
-
-
-_SQRT_2_OVER_PI = 2.0 / math.sqrt(math.pi)
-
-# name: (grad_fn name, forward(xp, x), backward(g, x, y), saves, float_only)
-#   saves: "x" input, "y" output, "" nothing
-_UNARY = {
-    "exp": ("ExpBackward0", lambda xp, x: xp.exp(x), lambda g, x, y: g * y, "y", True),
-    "exp2": ("Exp2Backward0", lambda xp, x: xp.exp2(x), lambda g, x, y: g * y * math.log(2.0), "y", True),
-    "expm1": ("Expm1Backward0", lambda xp, x: xp.expm1(x), lambda g, x, y: g * (y + 1), "y", True),
-    "log": ("LogBackward0", lambda xp, x: xp.log(x), lambda g, x, y: g / x, "x", True),
-    "log2": ("Log2Backward0", lambda xp, x: xp.log2(x), lambda g, x, y: g / (x * math.log(2.0)), "x", True),
-    "log10": ("Log10Backward0", lambda xp, x: xp.log10(x), lambda g, x, y: g / (x * math.log(10.0)), "x", True),
-    "log1p": ("Log1PBackward0", lambda xp, x: xp.log1p(x), lambda g, x, y: g / (x + 1), "x", True),
-    "sqrt": ("SqrtBackward0", lambda xp, x: xp.sqrt(x), lambda g, x, y: g / (2 * y), "y", True),
-    "rsqrt": ("RsqrtBackward0", lambda xp, x: 1 / xp.sqrt(x), lambda g, x, y: g * (-0.5) * y * y * y, "y", True),
-    "reciprocal": ("ReciprocalBackward0", lambda xp, x: 1 / x, lambda g, x, y: -g * y * y, "y", True),
-    "sin": ("SinBackward0", lambda xp, x: xp.sin(x), lambda g, x, y: g * B.cos(x), "x", True),
-    "cos": ("CosBackward0", lambda xp, x: xp.cos(x), lambda g, x, y: -g * B.sin(x), "x", True),
-    "tan": ("TanBackward0", lambda xp, x: xp.tan(x), lambda g, x, y: g * (1 + y * y), "y", True),
-    "asin": ("AsinBackward0", lambda xp, x: xp.arcsin(x), lambda g, x, y: g / B.sqrt(1 - x * x), "x", True),
-    "acos": ("AcosBackward0", lambda xp, x: xp.arccos(x), lambda g, x, y: -g / B.sqrt(1 - x * x), "x", True),
-    "atan": ("AtanBackward0", lambda xp, x: xp.arctan(x), lambda g, x, y: g / (1 + x * x), "x", True),
-    "sinh": ("SinhBackward0", lambda xp, x: xp.sinh(x), lambda g, x, y: g * _cosh_any(x), "x", True),
-    "cosh": ("CoshBackward0", lambda xp, x: xp.cosh(x), lambda g, x, y: g * _sinh_any(x), "x", True),
-    "tanh": ("TanhBackward0", lambda xp, x: xp.tanh(x), lambda g, x, y: g * (1 - y * y), "y", True),
-    "asinh": ("AsinhBackward0", lambda xp, x: xp.arcsinh(x), lambda g, x, y: g / B.sqrt(x * x + 1), "x", True),
-    "acosh": ("AcoshBackward0", lambda xp, x: xp.arccosh(x), lambda g, x, y: g / B.sqrt(x * x - 1), "x", True),
-    "atanh": ("AtanhBackward0", lambda xp, x: xp.arctanh(x), lambda g, x, y: g / (1 - x * x), "x", True),
-    "sigmoid": ("SigmoidBackward0", _sigmoid, lambda g, x, y: g * (y * (1 - y)), "y", True),
-    "erf": ("ErfBackward0", _erf, lambda g, x, y: g * _SQRT_2_OVER_PI * B.exp(-(x * x)), "x", True),
-    "relu": ("ReluBackward0", lambda xp, x: xp.maximum(x, 0).astype(x.dtype, copy=False),
-             lambda g, x, y: B.linear_in_grad("ThresholdBackwardBackward0", _relu_grad, g, y), "y", False),
-    "abs": ("AbsBackward0", lambda xp, x: xp.abs(x), lambda g, x, y: g * B.sign(x), "x", False),
-    "sign": ("SignBackward0", lambda xp, x: xp.sign(x), lambda g, x, y: g * 0, "", False),
-    "floor": ("FloorBackward0", lambda xp, x: xp.floor(x) if x.dtype.kind in "fc" else x.copy(), lambda g, x, y: g * 0, "", False),
-    "ceil": ("CeilBackward0", lambda xp, x: xp.ceil(x) if x.dtype.kind in "fc" else x.copy(), lambda g, x, y: g * 0, "", False),
-    "trunc": ("TruncBackward0", lambda xp, x: xp.trunc(x) if x.dtype.kind in "fc" else x.copy(), lambda g, x, y: g * 0, "", False),
-    "round": ("RoundBackward0", lambda xp, x: xp.round(x) if x.dtype.kind in "fc" else x.copy(), lambda g, x, y: g * 0, "", False),
-    "frac": ("FracBackward0", lambda xp, x: x - xp.trunc(x), lambda g, x, y: g, "", True),
-}
-
-
-def _relu_grad(g, y):
-    return g * (y > 0)
-
-
-def _cosh_any(x):
-    return _UNARY_FUNCS["cosh"](x) if isinstance(x, Tensor) else namespace_of(x).cosh(x)
-
-
-def _sinh_any(x):
-    return _UNARY_FUNCS["sinh"](x) if isinstance(x, Tensor) else namespace_of(x).sinh(x)
-
-
-def _make_unary(name, node_name, fwd, bwd, saves, float_only):
-    def forward(ctx, x):
-        y = fwd(namespace_of(x), x)
-        if saves == "y":
-            ctx.save_for_backward(y)
-        elif saves == "x":
-            ctx.save_for_backward(x)
-        return y
-
-    def backward(ctx, g):
-        if saves == "y":
-            (y,) = ctx.saved_tensors
-            return bwd(g, None, y)
-        if saves == "x":
-            (x,) = ctx.saved_tensors
-            return bwd(g, x, None)
-        return bwd(g, None, None)
-
-    cls = type(name.capitalize(), (Function,), {
-        "raw": True, "node_name": node_name, "__doc__": f"Elementwise ``{name}``.",
-        "forward": staticmethod(forward), "backward": staticmethod(backward)})
-
-    if float_only:
-        def op(input, *, out=None):
-            if input._data.dtype.kind not in "fc":
-                input = to_dtype(input, D.get_default_dtype())
-            r = cls.apply(input)
-            return r if out is None else _out(r, out)
-    else:
-        def op(input, *, out=None):
-            r = cls.apply(input)
-            return r if out is None else _out(r, out)
-    op.__name__ = name
-    op.__qualname__ = name
-    op.__doc__ = f"Elementwise ``{name}`` of a tensor (any shape); differentiable."
-    return cls, op
-
-
-_UNARY_FUNCS = {}
-for _name, _spec in _UNARY.items():
-    _cls, _op = _make_unary(_name, *_spec)
-    _UNARY_FUNCS[_name] = _op
-    globals()[_name] = _op
-del _name, _spec, _cls, _op
-
-arcsin, arccos, arctan = asin, acos, atan  # noqa: F821
-arcsinh, arccosh, arctanh = asinh, acosh, atanh  # noqa: F821
-absolute = abs  # noqa: F821
-fix = trunc  # noqa: F821
-
-
-class RoundDecimals(Function):
-    """Round half to even at ``decimals`` places; zero gradient."""
-
-    raw = True
-    node_name = "RoundBackward1"
-
-    @staticmethod
-    def forward(ctx, x, decimals):
-        return namespace_of(x).round(x, decimals)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * 0, None
-
-
-_round0 = _UNARY_FUNCS["round"]
-
-
-def round(input, *, decimals: int = 0):  # noqa: A001
-    """Round half to even; ``decimals`` places (may be negative)."""
-    if decimals == 0:
-        return _round0(input)
-    return RoundDecimals.apply(input, decimals)
-
-
-_UNARY_FUNCS["round"] = round  # the public name (ember.round, Tensor.round) takes ``decimals``
-
-
-def logit(input, eps=None):
-    x = input if eps is None else clamp(input, eps, 1 - eps)
-    return log(x / (1 - x))  # noqa: F821
-
-
-def xlogy(input, other):
-    return where(input == 0, 0.0, input * log(other))  # noqa: F821
 
 
 # --------------------------------------------------------------------------- clamp / max / min
@@ -1104,182 +900,3 @@ def conj(input):
         return input
     return Conj.apply(input)
 
-
-# --------------------------------------------------------------------------- comparisons, logic
-def _cmp(ufunc_name):
-    def op(input, other, *, out=None):
-        if isinstance(input, Tensor):
-            if not isinstance(other, (Tensor,) + _SCALARS):
-                other = _as_tensor_operand(other, input)
-            a = input._data
-            b = other._data if isinstance(other, Tensor) else other
-        else:
-            a = input
-            b = other._data
-        xp = namespace_of(a if hasattr(a, "shape") else b)
-        try:
-            return _out(_wrap(getattr(xp, ufunc_name)(a, b)), out)
-        except ValueError:
-            _raise_broadcast(a, b)
-            raise
-    op.__name__ = ufunc_name
-    op.__doc__ = f"Elementwise ``{ufunc_name}`` with broadcasting; returns a bool tensor (no gradient)."
-    return op
-
-
-eq = _cmp("equal")
-ne = _cmp("not_equal")
-lt = _cmp("less")
-le = _cmp("less_equal")
-gt = _cmp("greater")
-ge = _cmp("greater_equal")
-eq.__name__, ne.__name__, lt.__name__, le.__name__, gt.__name__, ge.__name__ = "eq", "ne", "lt", "le", "gt", "ge"
-greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-
-
-def _logic(name):
-    def op(input, other=None):
-        xp = namespace_of(input._data)
-        if other is None:
-            return _wrap(xp.logical_not(input._data))
-        o = other._data if isinstance(other, Tensor) else other
-        return _wrap(getattr(xp, name)(input._data, o))
-    op.__name__ = name
-    return op
-
-
-logical_and = _logic("logical_and")
-logical_or = _logic("logical_or")
-logical_xor = _logic("logical_xor")
-
-
-def logical_not(input):
-    return _wrap(namespace_of(input._data).logical_not(input._data))
-
-
-def _bitwise(name, logical):
-    def op(input, other):
-        if input._data.dtype.kind not in "biu":
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
-        xp = namespace_of(input._data)
-        o = other._data if isinstance(other, Tensor) else other
-        return _wrap(getattr(xp, name)(input._data, o))
-    op.__name__ = name
-    return op
-
-
-bitwise_and = _bitwise("bitwise_and", "logical_and")
-bitwise_or = _bitwise("bitwise_or", "logical_or")
-bitwise_xor = _bitwise("bitwise_xor", "logical_xor")
-
-
-def bitwise_not(input):
-    if input._data.dtype.kind not in "biu":
-        raise RuntimeError("bitwise_not is only supported for integer and boolean tensors")
-    return _wrap(namespace_of(input._data).invert(input._data))
-
-
-def isnan(input):
-    return _wrap(namespace_of(input._data).isnan(input._data))
-
-
-def isinf(input):
-    return _wrap(namespace_of(input._data).isinf(input._data))
-
-
-def isfinite(input):
-    return _wrap(namespace_of(input._data).isfinite(input._data))
-
-
-def isposinf(input):
-    return _wrap(namespace_of(input._data).isposinf(input._data))
-
-
-def isneginf(input):
-    return _wrap(namespace_of(input._data).isneginf(input._data))
-
-
-def signbit(input):
-    return _wrap(namespace_of(input._data).signbit(input._data))
-
-
-def equal(input, other) -> bool:
-    return tuple(input.shape) == tuple(other.shape) and bool((input._data == other._data).all())
-
-
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    return bool(namespace_of(input._data).allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    o = other._data if isinstance(other, Tensor) else other
-    return _wrap(namespace_of(input._data).isclose(input._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-# --------------------------------------------------------------------------- in-place plumbing
-def inplace(self: Tensor, result: Tensor) -> Tensor:
-    """Make ``self`` hold ``result`` in place: write into its array, bump its version, and if the
-    result is part of a graph, take over its place in it (PyTorch's rebase of grad_fn)."""
-    self._check_inplace()
-    r = result._data
-    d = self._data
-    if r.shape != d.shape:
-        xp = namespace_of(d)
-        try:
-            xp.broadcast_to(r, d.shape)
-        except ValueError:
-            raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast shape "
-                               f"{list(r.shape)}") from None
-    if r.dtype != d.dtype:
-        if d.dtype.kind in "iub" and r.dtype.kind in "fc" and result.grad_fn is None:
-            raise RuntimeError(f"result type {D.from_np(r.dtype).name.capitalize()} can't be cast to the desired "
-                               f"output type {D.from_np(d.dtype).name.capitalize()}")
-    if not writeable(d):
-        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
-                           "tensor refer to a single memory location. Please clone() the tensor before "
-                           "performing the operation.")
-    node = result.grad_fn
-    if node is not None and node._saved and state.enabled:
-        # The op saved the value we are about to overwrite (e.g. ``z.mul_(w)`` needs the old z
-        # for w's gradient): keep a copy of it, as PyTorch does, instead of failing at backward.
-        # (only ``self`` itself: another view of the same memory saved by the op is stale, and backward
-        # raises for it as PyTorch does)
-        if any(s is self for s in node._saved):
-            snap = {}
-            saved, versions = list(node._saved), list(node._saved_versions)
-            for i, s in enumerate(saved):
-                if s is self:
-                    if id(s) not in snap:
-                        c = _wrap(s._data.copy())
-                        c.requires_grad, c.grad_fn, c._output_nr = s.requires_grad, s.grad_fn, s._output_nr
-                        snap[id(s)] = c
-                    saved[i], versions[i] = snap[id(s)], 0
-            node._saved, node._saved_versions = tuple(saved), versions
-    if writeable(d):
-        d[...] = r
-    else:
-        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
-                           "tensor refer to a single memory location. Please clone() the tensor before "
-                           "performing the operation.")
-    self._vc[0] += 1
-    if result.grad_fn is not None and state.enabled:
-        node = result.grad_fn
-        if self._base is not None:
-            # written through a view: the base's graph is rebased (CopySlices), as in PyTorch
-            from .view_inplace import rebase_view
-            if rebase_view(self, result):
-                _repoint_saved_output(node, r, d, self._vc)
-                return self
-        self.grad_fn = node
-        self._output_nr = result._output_nr
-        self.requires_grad = True
-        _repoint_saved_output(node, r, d, self._vc)
-    return self
-
-
-def _repoint_saved_output(node, r, d, vc):
-    """The node may have saved its output ``r`` (now copied into ``d``): point it at ``d`` instead."""
-    if node._saved:
-        node._saved = tuple((d, s[1], vc) if type(s) is tuple and s[0] is r else s for s in node._saved)
-        node._saved_versions = [vc[0] if type(s) is tuple and s[0] is d else v
-                                for s, v in zip(node._saved, node._saved_versions)]

@@ -238,7 +238,7 @@ class IndexPut(Function):
 
 def setitem(self: Tensor, idx, value) -> None:
     """``self[idx] = value`` in place; repeated indices write once (no accumulation)."""
-    from .elementwise import inplace
+    from .inplace import inplace
     nidx, basic = _convert_index(idx, self._data.shape)
     if isinstance(value, Tensor):
         if value._data.dtype != self._data.dtype:
@@ -301,7 +301,7 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def index_put_(input, indices, values, accumulate=False):
-    from .elementwise import inplace
+    from .inplace import inplace
     return inplace(input, index_put(input, indices, values, accumulate))
 
 

@@ -81,7 +81,8 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    from .elementwise import where, isnan
+    from .comparison import isnan
+    from .elementwise import where
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
@@ -129,7 +130,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=Non
 
 
 def nanmean(input, dim=None, keepdim=False):
-    from .elementwise import isnan, logical_not
+    from .comparison import isnan, logical_not
     keep = logical_not(isnan(input))
     return nansum(input, dim, keepdim) / sum(keep, dim, keepdim)
 

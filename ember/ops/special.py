@@ -17,6 +17,7 @@ from ..autograd.function import Function
 from ..backends import namespace_of
 from . import _bw as B
 from . import elementwise as E
+from . import unary as U
 from ._bw import sum_to
 
 
@@ -34,7 +35,7 @@ def _special(xp, name):
 
 def _erfc(xp, x):
     f = _special(xp, "erfc")
-    return f(x).astype(x.dtype, copy=False) if f is not None else (1 - E._erf(xp, x)).astype(x.dtype)
+    return f(x).astype(x.dtype, copy=False) if f is not None else (1 - U._erf(xp, x)).astype(x.dtype)
 
 
 def _erfinv(xp, x):
@@ -51,7 +52,7 @@ def _erfinv(xp, x):
                                                            -0.00367342844, 0.00573950773, -0.0076224613,
                                                            0.00943887047, 1.00167406, 2.83297682])) * xd
     for _ in range(3):
-        err = E._erf(np, y) - xd
+        err = U._erf(np, y) - xd
         y = y - err / (2.0 / math.sqrt(math.pi) * np.exp(-y * y))
     y = np.where(np.abs(xd) == 1, np.sign(xd) * np.inf, y)
     return y.astype(x.dtype)
@@ -140,7 +141,7 @@ _R2D = 180.0 / math.pi
 
 # name: (grad_fn name, forward(xp, x), backward(g, x, y), saves, float_only)
 _SPECIAL = {
-    "erfc": ("ErfcBackward0", _erfc, lambda g, x, y: -g * E._SQRT_2_OVER_PI * B.exp(-(x * x)), "x", True),
+    "erfc": ("ErfcBackward0", _erfc, lambda g, x, y: -g * U._SQRT_2_OVER_PI * B.exp(-(x * x)), "x", True),
     "erfinv": ("ErfinvBackward0", _erfinv, lambda g, x, y: g * _SQRT_PI_2 * B.exp(y * y), "y", True),
     "lgamma": ("LgammaBackward0", _lgamma, lambda g, x, y: g * _digamma_any(x), "x", True),
     "digamma": ("DigammaBackward0", _digamma, lambda g, x, y: g * _polygamma_any(1, x), "x", True),
@@ -159,7 +160,7 @@ def _csgn(xp, x):
 
 SPECIAL_FUNCS = {}
 for _name, _spec in _SPECIAL.items():
-    _cls, _op = E._make_unary(_name, *_spec)
+    _cls, _op = U._make_unary(_name, *_spec)
     SPECIAL_FUNCS[_name] = _op
     globals()[_name] = _op
 del _name, _spec, _cls, _op

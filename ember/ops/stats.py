@@ -10,9 +10,11 @@ from .. import _dtype as D
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.function import Function
 from ..backends import namespace_of
+from . import comparison as Cmp
 from . import elementwise as E
 from . import reduction as R
 from . import shape as S
+from . import unary as U
 from .indexing import gather
 
 
@@ -36,9 +38,9 @@ class LogCumSumExp(Function):
         if isinstance(g, Tensor):
             # grad_i = sum_{j >= i} g_j exp(x_i - y_j), shifted by the last y for range
             c = y.narrow(d, y.shape[d] - 1, 1).detach()
-            w = g * E._UNARY_FUNCS["exp"](c - y)
+            w = g * U._UNARY_FUNCS["exp"](c - y)
             rc = S.flip(R.cumsum(S.flip(w, [d]), d), [d])
-            return rc * E._UNARY_FUNCS["exp"](x - c), None
+            return rc * U._UNARY_FUNCS["exp"](x - c), None
         xp = namespace_of(x)
         xd, yd, gd = x.astype(np.float64), y.astype(np.float64), g.astype(np.float64)
         c = xp.take(yd, [-1], axis=d)
@@ -90,7 +92,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         if L == 0:
             break
         a, b = S.narrow(x, d, 1, L - 1), S.narrow(x, d, 0, L - 1)
-        x = E.ne(a, b) if x.dtype is D.bool_ else a - b
+        x = Cmp.ne(a, b) if x.dtype is D.bool_ else a - b
     return x
 
 
@@ -356,7 +358,7 @@ def renorm(input, p, dim, maxnorm):
     d = _wrap_dim(dim, input.dim())
     from ..linalg import vector_norm
     others = tuple(i for i in range(input.dim()) if i != d)
-    norms = vector_norm(input, p, others, True) if others else E.abs(input)
+    norms = vector_norm(input, p, others, True) if others else U.abs(input)
     factor = E.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
     return input * factor
 

@@ -14,6 +14,8 @@ from ...autograd.function import Function
 from ...backends import namespace_of
 from ...ops import _bw as B
 from ...ops import elementwise as E
+from ...ops import inplace as IP
+from ...ops import unary as U
 from ...ops._bw import sum_to
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu", "elu_",
@@ -28,11 +30,11 @@ def _is_t(x):
 
 
 def _sigmoid_any(x):
-    return E.sigmoid(x) if _is_t(x) else E._sigmoid(namespace_of(x), x)
+    return U.sigmoid(x) if _is_t(x) else U._sigmoid(namespace_of(x), x)
 
 
 def _erf_any(x):
-    return E.erf(x) if _is_t(x) else E._erf(namespace_of(x), x)
+    return U.erf(x) if _is_t(x) else U._erf(namespace_of(x), x)
 
 
 def _tanh_any(x):
@@ -46,7 +48,7 @@ def _softplus_arr(xp, x):
 
 def _softplus_any(x):
     if _is_t(x):
-        return E.clamp(x, min=0) + E.log1p(E.exp(-E.abs(x)))
+        return E.clamp(x, min=0) + U.log1p(U.exp(-U.abs(x)))
     return _softplus_arr(namespace_of(x), x)
 
 
@@ -57,7 +59,7 @@ def _cast(arr, like):
 def _result(input, y, inplace):
     """Return ``y``, or write it into ``input`` (the ``inplace=True`` forms) and return ``input``."""
     if inplace:
-        return E.inplace(input, y)
+        return IP.inplace(input, y)
     return y
 
 
@@ -229,7 +231,7 @@ def _float(input):
 # --------------------------------------------------------------------------- public functions
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)`` elementwise (any shape)."""
-    return _result(input, E.relu(input), inplace)
+    return _result(input, U.relu(input), inplace)
 
 
 def relu_(input: Tensor) -> Tensor:
@@ -321,11 +323,11 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return E.sigmoid(input)
+    return U.sigmoid(input)
 
 
 def tanh(input: Tensor) -> Tensor:
-    return E.tanh(input)
+    return U.tanh(input)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -345,12 +347,12 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def softsign(input: Tensor) -> Tensor:
     """``x / (1 + |x|)``."""
-    return input / (E.abs(input) + 1)
+    return input / (U.abs(input) + 1)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
     """``x - tanh(x)``."""
-    return input - E.tanh(input)
+    return input - U.tanh(input)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -390,7 +392,7 @@ class Glu(Function):
         b = x[(slice(None),) * dim + (slice(h, None),)]
         ctx.save_for_backward(x)
         ctx.dim, ctx.h = dim, h
-        return a * E._sigmoid(xp, b)
+        return a * U._sigmoid(xp, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -582,7 +584,7 @@ class LogSoftmax(Function):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         if _is_t(g):
-            return g - E.exp(y) * _sum_keep(g, ctx.dim), None
+            return g - U.exp(y) * _sum_keep(g, ctx.dim), None
         xp = namespace_of(y)
         gx = xp.exp(y)
         gx *= g.sum(axis=ctx.dim, keepdims=True)

@@ -12,7 +12,7 @@ import warnings
 from ...backends import namespace_of
 
 from ..._tensor import Tensor, _wrap
-from ...ops import elementwise as E
+from ...ops import inplace as IP
 from ...ops.creation import uniform_like
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
@@ -34,7 +34,7 @@ def _keep_mask(input: Tensor, shape, p):
 
 def _apply_mask(input: Tensor, mask, inplace):
     out = input * _wrap(mask)
-    return E.inplace(input, out) if inplace else out
+    return IP.inplace(input, out) if inplace else out
 
 
 def _scaled(input, shape, p):
@@ -68,7 +68,7 @@ def _feature_dropout(input, p, training, inplace, batched):
     if not batched:  # (C, *) input: add the batch dim, as PyTorch does (grad_fn SqueezeBackward1)
         out = _apply_mask(input.unsqueeze(0), _scaled(input, (1,) + _feature_shape(input.unsqueeze(0))[1:], p),
                           False).squeeze(0)
-        return E.inplace(input, out) if inplace else out
+        return IP.inplace(input, out) if inplace else out
     return _apply_mask(input, _scaled(input, _feature_shape(input), p), inplace)
 
 
@@ -129,7 +129,7 @@ def _alpha(input, p, training, inplace, shape):
     b = (keep - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p
     keep *= a
     out = input * _wrap(keep) + _wrap(b)
-    return E.inplace(input, out) if inplace else out
+    return IP.inplace(input, out) if inplace else out
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:

@@ -15,6 +15,7 @@ from ...autograd.function import Function
 from ...backends import namespace_of, scatter_at
 from ...ops import _bw as B
 from ...ops import elementwise as E
+from ...ops import unary as U
 from ...ops._bw import sum_to
 from ...ops.indexing import _check_indices, _guard_indices
 from .activation import _sigmoid_any, _softplus_any, _softplus_arr, log_softmax, logsigmoid
@@ -215,7 +216,7 @@ class BinaryCrossEntropy(_PointwiseLoss):
         gt = None
         if need[1]:
             if isinstance(x, Tensor):
-                gt = E.clamp(E.log1p(-x), min=-100) - E.clamp(E.log(x), min=-100)
+                gt = E.clamp(U.log1p(-x), min=-100) - E.clamp(U.log(x), min=-100)
             else:
                 xp = namespace_of(x)
                 gt = xp.maximum(xp.log1p(-x), -100) - xp.maximum(xp.log(x), -100)
@@ -261,7 +262,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _warn_size(input, target)
-    return _reduce(E.abs(input - target), reduction)
+    return _reduce(U.abs(input - target), reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
@@ -600,9 +601,9 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if reduction not in _REDUCTIONS + ("batchmean",):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_target:
-        loss = E.exp(target) * (target - input)
+        loss = U.exp(target) * (target - input)
     else:
-        loss = E.xlogy(target, target) - target * input
+        loss = U.xlogy(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.dim() else 1)
     return _reduce(loss, reduction)
@@ -614,12 +615,12 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if log_input:
-        loss = E.exp(input) - target * input
+        loss = U.exp(input) - target * input
     else:
-        loss = input - target * E.log(input + eps)
+        loss = input - target * U.log(input + eps)
     if full:
         t = target.detach()
-        stirling = t * E.log(t) - t + E.log(t * (2 * math.pi)) * 0.5
+        stirling = t * U.log(t) - t + U.log(t * (2 * math.pi)) * 0.5
         loss = loss + E.where(t > 1, stirling, t * 0)
     return _reduce(loss, reduction)
 
@@ -643,7 +644,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     # clamp for stability, but let the gradient pass as if unclamped (PyTorch clamps under no_grad)
     vd = var.detach()
     var = var + (E.clamp(vd, min=eps) - vd)
-    loss = 0.5 * (E.log(var) + (input - target) ** 2 / var)
+    loss = 0.5 * (U.log(var) + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
@@ -651,8 +652,8 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``x1 . x2 / max(||x1|| ||x2||, eps)`` along ``dim`` (broadcasting)."""
-    n1 = E.sqrt((x1 * x1).sum(dim))
-    n2 = E.sqrt((x2 * x2).sum(dim))
+    n1 = U.sqrt((x1 * x1).sum(dim))
+    n2 = U.sqrt((x2 * x2).sum(dim))
     return (x1 * x2).sum(dim) / E.clamp(n1 * n2, min=eps)
 
 
@@ -673,7 +674,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     prod = (input1 * input2).sum(d)
     m1 = (input1 * input1).sum(d) + eps
     m2 = (input2 * input2).sum(d) + eps
-    cos = prod / E.sqrt(m1 * m2)
+    cos = prod / U.sqrt(m1 * m2)
     zeros = cos * 0
     pos = E.where(target == 1, 1 - cos, zeros)
     neg = E.where(target == -1, E.clamp(cos - margin, min=0), zeros)

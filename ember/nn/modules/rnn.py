@@ -16,7 +16,7 @@ from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...backends import namespace_of
 from ...ops.creation import empty, zeros
-from ...ops.elementwise import _sigmoid
+from ...ops.unary import _sigmoid
 from ...ops.linalg import addmm, matmul
 from ...ops.shape import cat, split, stack
 from ..parameter import Parameter

@@ -20,6 +20,7 @@ from .grad_mode import state
 import itertools
 
 _next_seq = itertools.count(1).__next__
+_leaf_seq = itertools.count(1)
 
 
 class Node:
@@ -198,7 +199,9 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
         self._next = ()
-        self._seq = -1
+        # after every function node, in creation order: a deterministic order on every process
+        # (DistributedDataParallel's ranks must see their gradients become ready alike)
+        self._seq = -next(_leaf_seq)
         self._saved = None
         self._n_out = 1
 

@@ -114,12 +114,19 @@ class DistributedDataParallel(Module):
             for b in self._buckets:
                 b.pending = set(range(len(b.params)))
                 b.work = None
+            self._next_bucket = 0
             engine.queue_callback(self._finish)
         bi, pi = self._where[id(p)]
-        b = self._buckets[bi]
-        b.pending.discard(pi)
-        if not b.pending:
-            self._launch(b)
+        self._buckets[bi].pending.discard(pi)
+        self._launch_ready()
+
+    def _launch_ready(self):
+        """Start the all-reduces of complete buckets strictly in bucket order. MPI pairs non-blocking
+        collectives by call order, and gradients may become ready in a different order on each rank."""
+        buckets = self._buckets
+        while self._next_bucket < len(buckets) and not buckets[self._next_bucket].pending:
+            self._launch(buckets[self._next_bucket])
+            self._next_bucket += 1
 
     def _launch(self, b):
         parts = []
@@ -140,7 +147,8 @@ class DistributedDataParallel(Module):
                                f"pass: {missing[:10]}. Pass find_unused_parameters=True if parts of the model are "
                                "unused in some iterations.")
         for b in unused:
-            self._launch(b)
+            b.pending = set()  # their missing gradients are sent as zeros
+        self._launch_ready()
         world = self.process_group.size()
         for b in self._buckets:
             if b.work is None:

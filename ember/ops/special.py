@@ -1,4 +1,4 @@
-"""More elementwise math (``elementwise.py`` is full): special functions (erfc, erfinv, lgamma,
+"""Special functions and further element-wise math: special functions (erfc, erfinv, lgamma,
 digamma, polygamma), ``sinc``, angle conversions, ``logaddexp``, ``hypot``, ``copysign``,
 ``heaviside``, ``float_power``, ``ldexp``, ``gcd``/``lcm``, ``nextafter``, ``sgn``, ``positive``.
 

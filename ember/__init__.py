@@ -42,9 +42,11 @@ from .ops.reduction import (sum, nansum, mean, nanmean, prod, max, min, amax, am
                             any, count_nonzero, sort, argsort, topk, kthvalue, median, unique)
 from .ops.shape import (view, reshape, flatten, unflatten, permute, transpose, swapaxes, swapdims, t,  # noqa: F401,E402
                         adjoint, movedim, moveaxis, expand_as, broadcast_to, broadcast_tensors, broadcast_shapes,
-                        squeeze, unsqueeze, cat, concat, concatenate, stack, hstack, vstack, dstack, column_stack,
-                        atleast_1d, atleast_2d, atleast_3d, split, chunk, tensor_split, unbind, flip, fliplr,
-                        flipud, roll, tile, repeat_interleave, narrow, tril, triu, meshgrid)
+                        squeeze, unsqueeze, narrow)
+from .ops.join import (cat, concat, concatenate, stack, hstack, vstack, dstack, column_stack,  # noqa: F401,E402
+                       atleast_1d, atleast_2d, atleast_3d, split, chunk, tensor_split, unbind)
+from .ops.rearrange import (flip, fliplr, flipud, roll, tile, repeat_interleave, tril, triu,  # noqa: F401,E402
+                            meshgrid)
 from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_select, index_add,  # noqa: F401,E402
                            index_copy, index_fill, index_put, masked_fill, masked_select, masked_scatter, nonzero,
                            argwhere, take, take_along_dim)

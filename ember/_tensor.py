@@ -225,7 +225,7 @@ class Tensor:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        from .ops.shape import unbind
+        from .ops.join import unbind
         return iter(unbind(self, 0))
 
     def __hash__(self):

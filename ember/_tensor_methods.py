@@ -17,7 +17,9 @@ from .ops import creation as C
 from .ops import elementwise as E
 from .ops import indexing as I
 from .ops import inplace as IP
+from .ops import join as J
 from .ops import linalg as L
+from .ops import rearrange as RA
 from .ops import reduction as R
 from .ops import shape as S
 from .ops import unary as U
@@ -373,15 +375,15 @@ def _permute_method(self, *dims):
 
 
 def _repeat_method(self, *sizes):
-    return S.repeat(self, *sizes)
+    return RA.repeat(self, *sizes)
 
 
 def _tile_method(self, *dims):
-    return S.tile(self, *dims)
+    return RA.tile(self, *dims)
 
 
 def _flip_method(self, *dims):
-    return S.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+    return RA.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
 
 
 def _sum_to_size(self, *size):
@@ -482,10 +484,10 @@ def bind():
         "permute": _permute_method, "transpose": S.transpose, "swapaxes": S.transpose, "swapdims": S.transpose,
         "t": S.t, "adjoint": S.adjoint, "movedim": S.movedim, "moveaxis": S.movedim, "expand": _expand_method,
         "expand_as": S.expand_as, "broadcast_to": S.broadcast_to, "squeeze": S.squeeze,
-        "unsqueeze": S.unsqueeze, "contiguous": S.contiguous, "split": S.split, "chunk": S.chunk,
-        "tensor_split": S.tensor_split, "unbind": S.unbind, "flip": _flip_method, "fliplr": S.fliplr,
-        "flipud": S.flipud, "roll": S.roll, "repeat": _repeat_method, "tile": _tile_method,
-        "repeat_interleave": S.repeat_interleave, "narrow": S.narrow, "tril": S.tril, "triu": S.triu,
+        "unsqueeze": S.unsqueeze, "contiguous": S.contiguous, "split": J.split, "chunk": J.chunk,
+        "tensor_split": J.tensor_split, "unbind": J.unbind, "flip": _flip_method, "fliplr": RA.fliplr,
+        "flipud": RA.flipud, "roll": RA.roll, "repeat": _repeat_method, "tile": _tile_method,
+        "repeat_interleave": RA.repeat_interleave, "narrow": S.narrow, "tril": RA.tril, "triu": RA.triu,
         "view_as": lambda self, other: S.view(self, tuple(other.shape)),
         "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)), "sum_to_size": _sum_to_size,
         # indexing

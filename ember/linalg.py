@@ -165,7 +165,7 @@ def cross(a, b, dim=-1):
         idx = list(i0)
         idx[d] = k
         return t[tuple(idx)]
-    from .ops.shape import stack
+    from .ops.join import stack
     return stack([comp(a, 1) * comp(b, 2) - comp(a, 2) * comp(b, 1),
                   comp(a, 2) * comp(b, 0) - comp(a, 0) * comp(b, 2),
                   comp(a, 0) * comp(b, 1) - comp(a, 1) * comp(b, 0)], d)
@@ -267,7 +267,7 @@ class MatrixExp(Function):
         n = a.shape[-1]
         at = B.swap_last(a).conj()
         if isinstance(a, Tensor):
-            from .ops.shape import cat
+            from .ops.join import cat
             z = g * 0
             big = cat([cat([at, g], -1), cat([z, at], -1)], -2)
             return matrix_exp(big)[..., :n, n:]

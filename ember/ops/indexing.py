@@ -186,7 +186,7 @@ def getitem(self: Tensor, idx) -> Tensor:
             root = r._base = self if self._base is None else self._base
             r._vv = root.grad_fn
             if self._mv and r._rg:
-                r._mv = True  # still a view of one of several views (see shape._multi_view)
+                r._mv = True  # still a view of one of several views (see join._multi_view)
             return r
         return _guard_indices(Index.apply(self, nidx), idx if type(idx) is tuple else (idx,))
     except IndexError as e:

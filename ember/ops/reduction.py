@@ -163,7 +163,7 @@ class Prod(Function):
         # product of all other elements, exact with zeros: exclusive cumprods from both sides
         if isinstance(flat, Tensor):
             ones = flat.narrow(ax, 0, 1) * 0 + 1
-            from .shape import cat
+            from .join import cat
             left = cat([ones, cumprod(flat, ax).narrow(ax, 0, flat.shape[ax] - 1)], ax)
             rev = flat.flip(ax)
             right = cat([ones, cumprod(rev, ax).narrow(ax, 0, flat.shape[ax] - 1)], ax).flip(ax)

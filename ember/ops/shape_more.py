@@ -12,6 +12,8 @@ from .. import _dtype as D
 from .._tensor import _wrap, _wrap_dim
 from ..backends import namespace_of
 from . import indexing as I
+from . import join as J
+from . import rearrange as RA
 from . import shape as S
 
 
@@ -65,11 +67,11 @@ def rot90(input, k=1, dims=(0, 1)):
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
     k = k % 4
     if k == 1:
-        return S.transpose(S.flip(input, [d1]), d0, d1)
+        return S.transpose(RA.flip(input, [d1]), d0, d1)
     if k == 2:
-        return S.flip(input, [d0, d1])
+        return RA.flip(input, [d0, d1])
     if k == 3:
-        return S.flip(S.transpose(input, d0, d1), [d1])
+        return RA.flip(S.transpose(input, d0, d1), [d1])
     return input.clone()
 
 
@@ -87,7 +89,7 @@ def _dir_split(input, indices_or_sections, dim, name, min_dim):
             raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
                                f"dimension {input.shape[dim]} is not divisible by the split_size "
                                f"{indices_or_sections}!")
-    return S.tensor_split(input, indices_or_sections, dim)
+    return J.tensor_split(input, indices_or_sections, dim)
 
 
 def vsplit(input, indices_or_sections):
@@ -107,7 +109,7 @@ def split_with_sizes(input, split_sizes, dim=0):
     if sum(split_sizes) != input.shape[d]:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {input.shape[d]} (input tensor's "
                            f"size at dimension {d}), but got split_sizes={list(split_sizes)}")
-    return S.split(input, list(split_sizes), d)
+    return J.split(input, list(split_sizes), d)
 
 
 def cartesian_prod(*tensors):
@@ -117,8 +119,8 @@ def cartesian_prod(*tensors):
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
     if len(tensors) == 1:
         return tensors[0]
-    grids = S.meshgrid(*tensors, indexing="ij")
-    return S.stack([g.reshape(-1) for g in grids], 1)
+    grids = RA.meshgrid(*tensors, indexing="ij")
+    return J.stack([g.reshape(-1) for g in grids], 1)
 
 
 def combinations(input, r=2, with_replacement=False):
@@ -157,11 +159,11 @@ def block_diag(*tensors):
     for m in mats:
         h, w = m.shape
         dev = m.device
-        parts.append(S.cat([zeros((h, c), dtype=dt, device=dev), m.to(dt),
+        parts.append(J.cat([zeros((h, c), dtype=dt, device=dev), m.to(dt),
                             zeros((h, cols - c - w), dtype=dt, device=dev)], 1))
         c += w
     del rows
-    return S.cat(parts, 0)
+    return J.cat(parts, 0)
 
 
 def vander(x, N=None, increasing=False):
@@ -179,8 +181,8 @@ def vander(x, N=None, increasing=False):
     cols = [ones((x.shape[0], 1), dtype=xx.dtype, device=x.device)]
     if n > 1:
         cols.append(cumprod(xx.unsqueeze(1).expand(x.shape[0], n - 1), 1))
-    v = S.cat(cols, 1)
-    return v if increasing else S.flip(v, [1])
+    v = J.cat(cols, 1)
+    return v if increasing else RA.flip(v, [1])
 
 
 def _scatter_into(input, src, index):

@@ -12,6 +12,8 @@ from ..autograd.function import Function
 from ..backends import namespace_of
 from . import comparison as Cmp
 from . import elementwise as E
+from . import join as J
+from . import rearrange as RA
 from . import reduction as R
 from . import shape as S
 from . import unary as U
@@ -39,7 +41,7 @@ class LogCumSumExp(Function):
             # grad_i = sum_{j >= i} g_j exp(x_i - y_j), shifted by the last y for range
             c = y.narrow(d, y.shape[d] - 1, 1).detach()
             w = g * U._UNARY_FUNCS["exp"](c - y)
-            rc = S.flip(R.cumsum(S.flip(w, [d]), d), [d])
+            rc = RA.flip(R.cumsum(RA.flip(w, [d]), d), [d])
             return rc * U._UNARY_FUNCS["exp"](x - c), None
         xp = namespace_of(x)
         xd, yd, gd = x.astype(np.float64), y.astype(np.float64), g.astype(np.float64)
@@ -86,7 +88,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         raise RuntimeError("diff expects input to be at least one-dimensional")
     d = _wrap_dim(dim, input.dim())
     parts = [t for t in (prepend, input, append) if t is not None]
-    x = S.cat(parts, d) if len(parts) > 1 else input
+    x = J.cat(parts, d) if len(parts) > 1 else input
     for _ in range(n):
         L = x.shape[d]
         if L == 0:

@@ -373,7 +373,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 # --------------------------------------------------------------------------- GLU
 def _cat_any(parts, axis):
     if _is_t(parts[0]):
-        from ...ops.shape import cat
+        from ...ops.join import cat
         return cat(parts, axis)
     return namespace_of(parts[0]).concatenate(parts, axis=axis)
 

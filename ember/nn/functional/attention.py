@@ -108,7 +108,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     Returns (output (L, N, E), weights (N, L, S) averaged over heads, or (N, H, L, S), or None).
     """
     from ...ops.creation import zeros
-    from ...ops.shape import cat
+    from ...ops.join import cat
     batched = query.dim() == 3
     if query.dim() not in (2, 3):
         raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query "

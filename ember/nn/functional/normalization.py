@@ -331,7 +331,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} dimensions)")
     if input.numel() == 0:
         return input
-    from ...ops.shape import cat
+    from ...ops.join import cat
     from ...ops.creation import zeros
     sq = input * input
     c = input.shape[1]

@@ -18,7 +18,7 @@ from ...backends import namespace_of
 from ...ops.creation import empty, zeros
 from ...ops.unary import _sigmoid
 from ...ops.linalg import addmm, matmul
-from ...ops.shape import cat, split, stack
+from ...ops.join import cat, split, stack
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from .linear import _uniform, linear

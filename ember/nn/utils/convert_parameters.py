@@ -8,7 +8,7 @@ __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 def parameters_to_vector(parameters) -> Tensor:
     """Flatten and concatenate the parameters into one 1-D tensor (differentiable)."""
-    from ...ops.shape import cat
+    from ...ops.join import cat
     params = list(parameters)
     dev = None
     for p in params:

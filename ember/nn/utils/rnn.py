@@ -93,7 +93,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     """Inverse of ``pack_padded_sequence``: returns (padded (T, B, *), lengths int64 in original order)."""
     from ...ops.creation import full
     from ...ops.indexing import IndexSelect
-    from ...ops.shape import cat
+    from ...ops.join import cat
     data, bs = sequence.data, np.asarray(sequence.batch_sizes._cpu_array()).astype(np.int64)
     B = int(bs[0]) if bs.size else 0
     T = bs.size
@@ -124,7 +124,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0, padding_side: str = "right"):
     """Stack variable-length (L_i, *) tensors into (T, B, *) (or (B, T, *)), padding with ``padding_value``."""
     from ..functional.padding import pad
-    from ...ops.shape import stack
+    from ...ops.join import stack
     if isinstance(sequences, Tensor):
         sequences = list(sequences.unbind(0))
     sequences = list(sequences)

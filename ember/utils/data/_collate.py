@@ -146,7 +146,7 @@ def collate_tensor_fn(batch, *, collate_fn_map=None) -> Tensor:
         # Plain same-shape, same-dtype tensors without grad: one array stack, no op dispatch.
         from ...backends import namespace_of
         return _wrap(namespace_of(first).stack(arrays, 0))
-    from ...ops.shape import stack
+    from ...ops.join import stack
     return stack(batch, 0)  # errors, dtype promotion and autograd exactly as ember.stack
 
 

@@ -100,7 +100,7 @@ class TensorDataset(Dataset[tuple]):
         idx = _index_array(indices)
         if any(t.requires_grad for t in self.tensors):
             # Keep the autograd graph PyTorch would build (stack of indexed rows).
-            from ...ops.shape import stack
+            from ...ops.join import stack
             return [stack([t[int(i)] for i in idx], 0) for t in self.tensors]
         return [_take_rows(t, idx) for t in self.tensors]
 

@@ -39,7 +39,8 @@ globals().update(_UF)
 del _UF
 from .ops.reduction import (sum, nansum, mean, nanmean, prod, max, min, amax, amin, aminmax, argmax,  # noqa: F401,E402
                             argmin, var, std, var_mean, std_mean, logsumexp, norm, cumsum, cumprod, cummax, all,
-                            any, count_nonzero, sort, argsort, topk, kthvalue, median, unique)
+                            any, count_nonzero)
+from .ops.sorting import sort, argsort, topk, kthvalue, median, unique  # noqa: F401,E402
 from .ops.shape import (view, reshape, flatten, unflatten, permute, transpose, swapaxes, swapdims, t,  # noqa: F401,E402
                         adjoint, movedim, moveaxis, expand_as, broadcast_to, broadcast_tensors, broadcast_shapes,
                         squeeze, unsqueeze, narrow)

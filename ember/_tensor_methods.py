@@ -22,6 +22,7 @@ from .ops import linalg as L
 from .ops import rearrange as RA
 from .ops import reduction as R
 from .ops import shape as S
+from .ops import sorting as SO
 from .ops import unary as U
 
 
@@ -477,8 +478,8 @@ def bind():
         "min": R.min, "amax": R.amax, "amin": R.amin, "aminmax": R.aminmax, "argmax": R.argmax,
         "argmin": R.argmin, "var": R.var, "std": R.std, "logsumexp": R.logsumexp, "norm": R.norm,
         "cumsum": R.cumsum, "cumprod": R.cumprod, "cummax": R.cummax, "all": R.all, "any": R.any,
-        "count_nonzero": R.count_nonzero, "sort": R.sort, "argsort": R.argsort, "topk": R.topk,
-        "kthvalue": R.kthvalue, "median": R.median, "unique": R.unique,
+        "count_nonzero": R.count_nonzero, "sort": SO.sort, "argsort": SO.argsort, "topk": SO.topk,
+        "kthvalue": SO.kthvalue, "median": SO.median, "unique": SO.unique,
         # shape
         "view": _view_method, "reshape": _reshape_method, "flatten": S.flatten, "unflatten": S.unflatten,
         "permute": _permute_method, "transpose": S.transpose, "swapaxes": S.transpose, "swapdims": S.transpose,

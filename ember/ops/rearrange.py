@@ -165,4 +165,3 @@ def meshgrid(*tensors, indexing="ij"):
         s[j] = -1
         out.append(expand(reshape(t, s), shape))
     return tuple(out)
-

@@ -16,6 +16,7 @@ from . import join as J
 from . import rearrange as RA
 from . import reduction as R
 from . import shape as S
+from . import sorting as SO
 from . import unary as U
 from .indexing import gather
 
@@ -99,7 +100,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
 
 def msort(input):
-    return R.sort(input, 0).values
+    return SO.sort(input, 0).values
 
 
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
@@ -132,7 +133,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         x = S.movedim(x, d, -1)
     if x.shape[-1] == 0:
         raise IndexError(f"{name}() input tensor must be non-empty")
-    s = R.sort(x, -1).values  # NaN sort last
+    s = SO.sort(x, -1).values  # NaN sort last
     nanmask = xp.isnan(s._data)
     n = s.shape[-1]
     cnt = (n - nanmask.sum(-1, keepdims=True)) if ignore_nan else xp.full(s.shape[:-1] + (1,), n)
@@ -180,12 +181,12 @@ def nanmedian(input, dim=None, keepdim=False):
         x = input.reshape(-1)
         if x.numel() == 0:
             return _wrap(xp.asarray(np.nan, dtype=input._data.dtype))
-        s, i = R.sort(x, 0)
+        s, i = SO.sort(x, 0)
         k = max((int((~xp.isnan(x._data)).sum()) - 1) // 2, 0)
         return s[k]
     d = _wrap_dim(dim, max(input.dim(), 1))
     x = input if input.dim() else input.reshape(1)
-    s, i = R.sort(x, d)
+    s, i = SO.sort(x, d)
     valid = (~xp.isnan(s._data)).sum(axis=d, keepdims=True)
     k = xp.maximum(valid - 1, 0) // 2
     vals, idx = gather(s, d, _wrap(k)), gather(i, d, _wrap(k))

@@ -48,9 +48,10 @@ from .ops.join import (cat, concat, concatenate, stack, hstack, vstack, dstack, 
                        atleast_1d, atleast_2d, atleast_3d, split, chunk, tensor_split, unbind)
 from .ops.rearrange import (flip, fliplr, flipud, roll, tile, repeat_interleave, tril, triu,  # noqa: F401,E402
                             meshgrid)
-from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_select, index_add,  # noqa: F401,E402
-                           index_copy, index_fill, index_put, masked_fill, masked_select, masked_scatter, nonzero,
-                           argwhere, take, take_along_dim)
+from .ops.indexing import (index_put, masked_fill, masked_select, masked_scatter, nonzero,  # noqa: F401,E402
+                           argwhere, take)
+from .ops.scatter_gather import (gather, scatter, scatter_add, scatter_reduce, index_select,  # noqa: F401,E402
+                                 index_add, index_copy, index_fill, take_along_dim)
 from .ops.linalg import (matmul, mm, bmm, addmm, addmv, baddbmm, addbmm, dot, inner, vdot, mv, outer,  # noqa: F401,E402
                          ger, einsum, tensordot, kron, trace, diagonal, diag, diag_embed)
 from .ops.creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, eye,  # noqa: F401,E402

@@ -21,6 +21,7 @@ from .ops import join as J
 from .ops import linalg as L
 from .ops import rearrange as RA
 from .ops import reduction as R
+from .ops import scatter_gather as SG
 from .ops import shape as S
 from .ops import sorting as SO
 from .ops import unary as U
@@ -492,11 +493,11 @@ def bind():
         "view_as": lambda self, other: S.view(self, tuple(other.shape)),
         "reshape_as": lambda self, other: S.reshape(self, tuple(other.shape)), "sum_to_size": _sum_to_size,
         # indexing
-        "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add,
-        "scatter_reduce": I.scatter_reduce, "index_select": I.index_select, "index_add": I.index_add,
-        "index_copy": I.index_copy, "index_fill": I.index_fill, "index_put": I.index_put,
+        "gather": SG.gather, "scatter": SG.scatter, "scatter_add": SG.scatter_add,
+        "scatter_reduce": SG.scatter_reduce, "index_select": SG.index_select, "index_add": SG.index_add,
+        "index_copy": SG.index_copy, "index_fill": SG.index_fill, "index_put": I.index_put,
         "masked_fill": I.masked_fill, "masked_select": I.masked_select, "masked_scatter": I.masked_scatter,
-        "nonzero": I.nonzero, "argwhere": I.argwhere, "take": I.take, "take_along_dim": I.take_along_dim,
+        "nonzero": I.nonzero, "argwhere": I.argwhere, "take": I.take, "take_along_dim": SG.take_along_dim,
         # linalg
         "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "addmm": L.addmm, "addmv": L.addmv,
         "baddbmm": L.baddbmm, "addbmm": L.addbmm, "dot": L.dot, "inner": L.inner, "vdot": L.vdot,

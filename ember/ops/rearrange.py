@@ -102,7 +102,7 @@ def tile(input: Tensor, *dims) -> Tensor:
 
 
 def repeat_interleave(input: Tensor, repeats, dim=None) -> Tensor:
-    from .indexing import index_select
+    from .scatter_gather import index_select
     from .creation import tensor
     if dim is None:
         input = reshape(input, -1)

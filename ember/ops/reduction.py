@@ -278,7 +278,7 @@ class MaxDim(Function):
         if isinstance(g, Tensor):
             from .creation import zeros
             z = zeros(*ctx.shape, dtype=g.dtype, device=g.device)
-            from .indexing import scatter
+            from .scatter_gather import scatter
             return scatter(z, ctx.dim, idx_k, g), None, None
         xp = namespace_of(g)
         z = xp.zeros(ctx.shape, dtype=g.dtype)
@@ -572,7 +572,7 @@ def cummax(input, dim):
     n = input._data.shape[d]
     ar = xp.arange(n).reshape([-1 if i == d else 1 for i in range(input._data.ndim)])
     idx = xp.maximum.accumulate(xp.where(input._data == vals, ar, 0), axis=d)
-    from .indexing import gather
+    from .scatter_gather import gather
     return return_types.cummax(gather(input, d, _wrap(idx.astype(np.int64))), _wrap(idx.astype(np.int64)))
 
 

@@ -14,6 +14,7 @@ from ..backends import namespace_of
 from . import indexing as I
 from . import join as J
 from . import rearrange as RA
+from . import scatter_gather as SG
 from . import shape as S
 
 
@@ -275,7 +276,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     shape = [1] * source.dim()
     shape[d] = -1
     full = index.reshape(shape).expand(tuple(source.shape))
-    return I.scatter_reduce(input, d, full, source, reduce, include_self=include_self)
+    return SG.scatter_reduce(input, d, full, source, reduce, include_self=include_self)
 
 
 def is_same_size(input, other):

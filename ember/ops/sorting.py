@@ -62,7 +62,7 @@ class Topk(Sort):
 def _scatter_back(g, idx, shape, dim):
     if isinstance(g, Tensor):
         from .creation import zeros
-        from .indexing import scatter
+        from .scatter_gather import scatter
         return scatter(zeros(*shape, dtype=g.dtype, device=g.device), dim, idx, g)
     xp = namespace_of(g)
     z = xp.zeros(shape, dtype=g.dtype)

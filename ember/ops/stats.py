@@ -18,7 +18,7 @@ from . import reduction as R
 from . import shape as S
 from . import sorting as SO
 from . import unary as U
-from .indexing import gather
+from .scatter_gather import gather
 
 
 class LogCumSumExp(Function):

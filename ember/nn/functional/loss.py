@@ -411,7 +411,7 @@ class NllLoss(_ClassLoss):
     def backward(cls, ctx, g):
         _check_indices(ctx)  # the target was changed in place since forward: PyTorch's error
         if isinstance(g, Tensor):
-            from ...ops.indexing import scatter
+            from ...ops.scatter_gather import scatter
             from ...ops.creation import zeros
             scale = g * _wrap(ctx.wt) if ctx.reduction == "none" else _wrap(cls._grad_scale(ctx, 1.0)) * g
             gx = scatter(zeros(ctx.xshape, dtype=g.dtype), 1, _wrap(ctx.tc[:, None]), -scale.unsqueeze(1))
@@ -496,7 +496,7 @@ class CrossEntropy2d(CrossEntropy):
 
 def _cross_entropy_composite(x, t, w, ignore_index, reduction, smoothing):
     """Cross entropy from differentiable ops (used for double backward of the fused primitive)."""
-    from ...ops.indexing import gather
+    from ...ops.scatter_gather import gather
     xp = namespace_of(t._data)
     logp = log_softmax(x, 1)
     valid = t._data != ignore_index

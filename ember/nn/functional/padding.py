@@ -111,7 +111,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now "
                                   f"(got a {nd}-D input and {k} padded dimension(s) in mode {mode!r})")
     xp = namespace_of(input._data)
-    from ...ops.indexing import IndexSelect
+    from ...ops.scatter_gather import IndexSelect
     out = input
     lead = nd - k
     for j, (lo, hi) in enumerate(pairs):

@@ -47,7 +47,7 @@ class Embedding(Function):
         v, d = ctx.wshape[0], ctx.wshape[1:]
         if isinstance(g, Tensor):
             from ...ops.creation import zeros
-            from ...ops.indexing import index_add
+            from ...ops.scatter_gather import index_add
             flat = idx.reshape(-1)
             rows = g.reshape((-1,) + tuple(d))
             if ctx.scale:

@@ -132,7 +132,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         return _adaptive(input, sizes, nd, "adaptive_avg_pool", f"AdaptiveAvgPool{max(nd, 2)}DBackward0", "avg")
     out = input
     if mode in ("nearest", "nearest-exact"):
-        from ...ops.indexing import IndexSelect
+        from ...ops.scatter_gather import IndexSelect
         xp = namespace_of(input._data)
         for i in range(nd):
             if sizes[i] == spatial[i] and sfs[i] in (None, 1.0):

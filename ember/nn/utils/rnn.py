@@ -57,7 +57,7 @@ def _lengths_np(lengths):
 
 def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False, enforce_sorted: bool = True):
     """Pack a padded (T, B, *) batch (or (B, T, *) with ``batch_first``) of the given lengths."""
-    from ...ops.indexing import IndexSelect
+    from ...ops.scatter_gather import IndexSelect
     lens = _lengths_np(lengths)
     if enforce_sorted:
         if np.any(np.diff(lens) > 0):
@@ -92,7 +92,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
                         total_length=None):
     """Inverse of ``pack_padded_sequence``: returns (padded (T, B, *), lengths int64 in original order)."""
     from ...ops.creation import full
-    from ...ops.indexing import IndexSelect
+    from ...ops.scatter_gather import IndexSelect
     from ...ops.join import cat
     data, bs = sequence.data, np.asarray(sequence.batch_sizes._cpu_array()).astype(np.int64)
     B = int(bs[0]) if bs.size else 0

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .._tensor import Tensor, _wrap, _wrap_dim
+from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..backends import namespace_of
 from . import _bw as B
@@ -369,7 +369,3 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     if not 0 <= start <= n or start + length > n or length < 0:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return _share_vc(Narrow.apply(input, d, start, length), input)
-
-
-def diag_embed_np(v):
-    return _wrap(np.apply_along_axis(np.diag, -1, v._data))

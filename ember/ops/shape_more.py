@@ -1,5 +1,5 @@
-"""More shape and indexing ops (``shape.py``/``indexing.py`` are near full), composed from the
-differentiable primitives there: ``ravel select unfold rot90 diagflat vsplit hsplit dsplit
+"""Shape and indexing ops composed from the differentiable primitives of ``shape.py``, ``join.py`` and
+``indexing.py``: ``ravel select unfold rot90 diagflat vsplit hsplit dsplit
 split_with_sizes cartesian_prod combinations block_diag vander select_scatter slice_scatter
 diagonal_scatter as_strided fill_diagonal_ index_reduce is_same_size``."""
 from __future__ import annotations

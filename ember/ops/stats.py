@@ -1,4 +1,4 @@
-"""Scans, order statistics, histograms and distances (``reduction.py`` is near full):
+"""Scans, order statistics, histograms and distances:
 ``logcumsumexp cummin diff quantile nanquantile nanmedian mode msort histc bincount searchsorted
 bucketize trapezoid trapz cumulative_trapezoid cdist renorm``. Differentiable where PyTorch's are
 (composed from differentiable primitives, except ``logcumsumexp``, a primitive)."""

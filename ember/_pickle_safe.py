@@ -412,10 +412,6 @@ def _encode(obj, encoding="latin1"):  # ``_codecs.encode``: how protocol 2 pickl
     return codecs.encode(obj, encoding)
 
 
-def _tensor_type(*args, **kwargs):
-    raise pickle.UnpicklingError("ember.load: torch.Tensor cannot be called from a checkpoint")
-
-
 def _torch_table() -> dict:
     """``'module.name'`` of each PyTorch global a checkpoint may use -> Ember's counterpart."""
     t = {

@@ -540,22 +540,6 @@ def _deepcopy_array(arr, memo):
     return np.ndarray(arr.shape, arr.dtype, buffer=hit[0], offset=off, strides=arr.strides)
 
 
-def _rebuild(arr, requires_grad, dev, cls=None, extra=None):
-    t = _wrap(np.array(arr, copy=True) if not arr.flags.writeable else arr)
-    if dev != "cpu":
-        from .backends import to_device
-        from ._device import device
-        t._data = to_device(t._data, device(dev))
-    if cls is not None:
-        t2 = object.__new__(cls)
-        _init(t2, t._data, False)
-        t = t2
-    t.requires_grad = requires_grad
-    if extra:
-        t.__dict__.update(extra)
-    return t
-
-
 def _wrap_dim(dim, ndim):
     if dim < -max(ndim, 1) or dim >= max(ndim, 1):
         raise IndexError(f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "

@@ -425,10 +425,6 @@ def _either_float(a, b):
     return any(isinstance(v, float) or (isinstance(v, Tensor) and v._data.dtype.kind in "fc") for v in (a, b))
 
 
-def _int_result(a, b):
-    return D.result_type(a, b)
-
-
 def _float_operands(a, b):
     """True division promotes integer operands to the default float dtype."""
     if not _either_float(a, b):

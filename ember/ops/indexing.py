@@ -48,11 +48,6 @@ def _convert_index(idx, shape):
     return tuple(out), basic
 
 
-def _check_bounds(arr_idx, shape):
-    # NumPy raises IndexError too, but with its own message; PyTorch's names the dim and size.
-    pass
-
-
 class Select(Function):
     """Basic indexing (ints, slices, None, Ellipsis): a view."""
 

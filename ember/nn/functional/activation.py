@@ -37,10 +37,6 @@ def _erf_any(x):
     return U.erf(x) if _is_t(x) else U._erf(namespace_of(x), x)
 
 
-def _tanh_any(x):
-    return B.tanh(x)
-
-
 def _softplus_arr(xp, x):
     # log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|)
     return (xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype, copy=False)

@@ -417,9 +417,6 @@ class Tensor:
         self._rg = False
         return self
 
-    def _bump(self):
-        self._vc[0] += 1
-
     def _check_inplace(self):
         """In-place writes must not touch a leaf that requires grad (or a view of one) while grad mode is on."""
         if state.enabled and self._rg:

@@ -103,13 +103,6 @@ def astype(g, np_dtype):
     return g.astype(np_dtype)
 
 
-def unsqueeze_to(g, shape_kept, dims):
-    """Re-insert reduced ``dims`` (as size 1) so that ``g`` broadcasts against the input."""
-    if not dims:
-        return g
-    return g.reshape(shape_kept)
-
-
 # --------------------------------------------------------------------------- piecewise-linear backward
 _LINEAR_NODES = {}
 

@@ -537,10 +537,6 @@ def uniform_like(t: Tensor, shape, dtype=None, generator=None):
 
 
 def sample_like(t: Tensor, sample: Sequence, generator=None):
-    """Internal: random array on ``t``'s device from the host generator (used by dropout and init)."""
+    """Internal: random array on ``t``'s device from the host generator (used by nn.init and rrelu)."""
     arr = np.asarray(sample)
     return to_device(arr, t.device) if not t.is_cpu else arr
-
-
-def namespace_like(t: Tensor):
-    return namespace_of(t._data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 from enum import Enum
 
@@ -96,9 +97,11 @@ group = GroupMember
 def _excepthook(exc_type, exc, tb):
     """A rank that raises prints its traceback and aborts the whole job instead of hanging the others."""
     rank = _world.rank() if _world is not None else "?"
-    sys.stderr.write(f"[ember.distributed rank {rank}] uncaught exception; aborting all ranks\n")
-    sys.stderr.write("".join(traceback.format_exception(exc_type, exc, tb)))
+    text = (f"[ember.distributed rank {rank}] uncaught exception; aborting all ranks\n" +
+            "".join(traceback.format_exception(exc_type, exc, tb)))
     sys.stderr.flush()
+    os.write(2, text.encode("utf-8", "replace"))  # one unbuffered write: all of it reaches the launcher
+    time.sleep(0.5)  # let the launcher forward it before Abort tears the job down
     try:
         _mpi().COMM_WORLD.Abort(1)
     finally:

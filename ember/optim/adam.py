@@ -3,33 +3,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends.kernels import Kernel
 from .optimizer import (Optimizer, _bump_step, _check_options, _ema_square_, _float, _lerp_,
                         _real_view, _step_tensor, _weight_decay, _zeros_like)
 
 __all__ = ["Adam"]
 
-_KERNELS = {}
+# One Adam/AdamW update as a single device kernel, in the same operation order as the array path (so
+# float32 rounding agrees): decay, two-sided lerp of ``m``, ``v``, then the step.
+_STEP = Kernel(
+    "T g, T w1, T beta2, T omb2, T eps, T neg_step, T bc2_sqrt, T l2, T shrink",
+    "T p, T m, T v",
+    """
+    T gg = g;
+    if (l2 != (T)0) { gg = g + p * l2; }
+    if (shrink != (T)1) { p = p * shrink; }
+    T d = gg - m;
+    if (w1 < (T)0.5) { m = m + d * w1; } else { m = gg - d * ((T)1 - w1); }
+    v = v * beta2 + (gg * omb2) * gg;
+    T den = sqrt(v) / bc2_sqrt + eps;
+    p = p + (m / den) * neg_step;
+    """,
+    "ember_adam_step")
 
 
-def _fused_device_step(xp, p, g, m, v, lr, beta1, beta2, eps, wd, decoupled, step):
-    """One Adam/AdamW update as a single CuPy element-wise kernel, in the same operation order as the
-    array path (so float32 rounding agrees): decay, two-sided lerp of ``m``, ``v``, then the step."""
-    k = _KERNELS.get(xp)
-    if k is None:
-        k = _KERNELS[xp] = xp.ElementwiseKernel(
-            "T g, T w1, T beta2, T omb2, T eps, T neg_step, T bc2_sqrt, T l2, T shrink",
-            "T p, T m, T v",
-            """
-            T gg = g;
-            if (l2 != (T)0) { gg = g + p * l2; }
-            if (shrink != (T)1) { p = p * shrink; }
-            T d = gg - m;
-            if (w1 < (T)0.5) { m = m + d * w1; } else { m = gg - d * ((T)1 - w1); }
-            v = v * beta2 + (gg * omb2) * gg;
-            T den = sqrt(v) / bc2_sqrt + eps;
-            p = p + (m / den) * neg_step;
-            """,
-            "ember_adam_step")
+def _fused_device_step(k, p, g, m, v, lr, beta1, beta2, eps, wd, decoupled, step):
     dt = p.dtype.type
     l2 = 0.0 if decoupled else wd
     shrink = 1 - lr * wd if decoupled and wd != 0 else 1.0
@@ -73,9 +71,10 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = _zeros_like(p)
                 step = _bump_step(state)
-                if not amsgrad and xp is not np and pd.dtype.kind == "f" and hasattr(xp, "ElementwiseKernel"):
+                k = None if amsgrad or xp is np else _STEP.on(xp, pd.dtype)
+                if k is not None and g.dtype == pd.dtype:
                     # on a GPU the element-wise chain below is ~12 kernel launches: run it as one
-                    _fused_device_step(xp, pd, g, state["exp_avg"]._data, state["exp_avg_sq"]._data, lr, beta1,
+                    _fused_device_step(k, pd, g, state["exp_avg"]._data, state["exp_avg_sq"]._data, lr, beta1,
                                        beta2, eps, wd, decoupled, step)
                     p._vc[0] += 1
                     continue

@@ -3,13 +3,16 @@
 Arrays are a NumPy subclass (``ndarray``) that knows its device and must be copied to the host with
 ``.get()``, like CuPy's. Any NumPy function called through this module returns such arrays, so an op
 that silently falls back to plain NumPy (and so would break on a real GPU) shows up as a device
-change in the tests. Install with ``install(monkeypatch)``.
+change in the tests. Where g++ is installed, ``ElementwiseKernel`` compiles Ember's fused kernels for
+the CPU (``kernel_emu``). Install with ``install(monkeypatch)``.
 """
 from __future__ import annotations
 
 import types
 
 import numpy as np
+
+import kernel_emu
 
 
 class _Dev:
@@ -99,6 +102,8 @@ def make():
                                      random=lambda shape, dtype=np.float64: _wrap(dev_rng.random(shape, dtype=dtype)))
     pool = types.SimpleNamespace(used_bytes=lambda: 0, total_bytes=lambda: 0, free_all_blocks=lambda: None)
     m.get_default_memory_pool = lambda: pool
+    if kernel_emu.available():  # fused kernels run as C++ on the CPU
+        m.ElementwiseKernel = kernel_emu.ElementwiseKernel
     m.linalg = types.SimpleNamespace(**{k: _fn(getattr(np.linalg, k)) for k in ("inv", "det", "solve", "norm")})
     return m
 

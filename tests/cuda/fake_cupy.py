@@ -8,11 +8,28 @@ the CPU (``kernel_emu``). Install with ``install(monkeypatch)``.
 """
 from __future__ import annotations
 
+import collections
+import sys
 import types
 
 import numpy as np
 
 import kernel_emu
+
+
+# Device calls (kernel launches, roughly) made while ``counting`` is on, by "op @ ember-file:function":
+# on a GPU each is host time. Element-wise ufuncs, reductions, module functions and fused kernels count.
+calls = collections.Counter()
+counting = [False]
+
+
+def _count(what, depth=2):
+    f = sys._getframe(depth)
+    while f is not None and (f.f_code.co_filename.endswith(("fake_cupy.py", "kernel_emu.py"))
+                             or "/numpy/" in f.f_code.co_filename):
+        f = f.f_back
+    where = f"{f.f_code.co_filename.split('ember/')[-1]}:{f.f_code.co_name}" if f is not None else "?"
+    calls[f"{what} @ {where}"] += 1
 
 
 class _Dev:
@@ -44,6 +61,35 @@ class ndarray(np.ndarray):
     def get(self):
         return np.array(self.view(np.ndarray), copy=True)
 
+    # reading a device value on the host waits for the device: a synchronisation point, counted as "SYNC"
+    def __bool__(self):
+        if counting[0]:
+            _count("SYNC bool")
+        return np.ndarray.__bool__(self.view(np.ndarray))
+
+    def __int__(self):
+        if counting[0]:
+            _count("SYNC int")
+        return np.ndarray.__int__(self.view(np.ndarray))
+
+    def __float__(self):
+        if counting[0]:
+            _count("SYNC float")
+        return np.ndarray.__float__(self.view(np.ndarray))
+
+    def item(self, *a):
+        if counting[0]:
+            _count("SYNC item")
+        return self.view(np.ndarray).item(*a)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kw):
+        if counting[0]:
+            _count(f"{ufunc.__name__}.{method}")
+        inputs = tuple(i.view(np.ndarray) if isinstance(i, ndarray) else i for i in inputs)
+        if "out" in kw:
+            kw["out"] = tuple(o.view(np.ndarray) if isinstance(o, ndarray) else o for o in kw["out"])
+        return _wrap(getattr(ufunc, method)(*inputs, **kw))
+
     def __array_wrap__(self, obj, context=None, return_scalar=False):
         if isinstance(obj, np.ndarray) and obj.ndim == 0 and return_scalar:
             return obj.view(ndarray)
@@ -62,8 +108,10 @@ def _wrap(x):
     return x
 
 
-def _fn(f):
+def _fn(f, name=None):
     def call(*a, **k):
+        if counting[0] and name:
+            _count(f"xp.{name}")
         return _wrap(f(*a, **k))
     return call
 
@@ -73,8 +121,8 @@ class _Module(types.ModuleType):
         v = getattr(np, name)
         if callable(v) and not isinstance(v, type):
             if isinstance(v, np.ufunc):
-                return _UFunc(v)
-            return _fn(v)
+                return _UFunc(v)  # counted by ndarray.__array_ufunc__
+            return _fn(v, name)
         return v
 
 

@@ -2,8 +2,6 @@
 
 ``import ember as torch`` — code written for PyTorch, within Ember's scope, runs and gives the same numbers.
 """
-from __future__ import annotations
-
 __version__ = "0.1.0"
 
 from . import _dtype
@@ -19,30 +17,17 @@ from . import _tensor_methods as _tm
 _tm.bind()
 del _tm
 
+# Each ops module lists its public names in ``__all__``: the star imports bring in exactly those,
+# never the modules' own imports (np, math ...) or their Function classes.
 from .ops.elementwise import *  # noqa: F401,F403,E402
 from .ops.unary import *  # noqa: F401,F403,E402
 from .ops.comparison import *  # noqa: F401,F403,E402
-from .ops.inplace import *  # noqa: F401,F403,E402
-from .ops.elementwise import (add, sub, mul, div, pow, neg, clamp, clip, maximum, minimum, where,  # noqa: F401,E402
-                              clone, floor_divide, remainder, fmod, atan2, lerp, addcmul, addcdiv, square, real, imag,
-                              conj, nan_to_num, rsub, clamp_min, clamp_max, fmax, fmin, subtract, multiply, divide,
-                              true_divide, negative, arctan2)
-from .ops.unary import (round, abs, sign, xlogy, logit, absolute, arcsin, arccos, arctan, arcsinh,  # noqa: F401,E402
-                        arccosh, arctanh, fix)
-from .ops.comparison import (eq, ne, lt, le, gt, ge, isnan, isinf, isfinite, equal, allclose, isclose,  # noqa: F401,E402
-                             logical_and, logical_or, logical_not, logical_xor, bitwise_and, bitwise_or, bitwise_xor,
-                             bitwise_not, greater, greater_equal, less, less_equal, not_equal, isposinf, isneginf,
-                             signbit)
-from .ops.unary import _UNARY_FUNCS as _UF  # noqa: E402
-
-globals().update(_UF)
-del _UF
 from .ops.reduction import (sum, nansum, mean, nanmean, prod, max, min, amax, amin, aminmax, argmax,  # noqa: F401,E402
                             argmin, var, std, var_mean, std_mean, logsumexp, norm, cumsum, cumprod, cummax, all,
                             any, count_nonzero)
 from .ops.sorting import sort, argsort, topk, kthvalue, median, unique  # noqa: F401,E402
-from .ops.shape import (view, reshape, flatten, unflatten, permute, transpose, swapaxes, swapdims, t,  # noqa: F401,E402
-                        adjoint, movedim, moveaxis, expand_as, broadcast_to, broadcast_tensors, broadcast_shapes,
+from .ops.shape import (reshape, flatten, unflatten, permute, transpose, swapaxes, swapdims, t,  # noqa: F401,E402
+                        adjoint, movedim, moveaxis, broadcast_to, broadcast_tensors, broadcast_shapes,
                         squeeze, unsqueeze, narrow)
 from .ops.join import (cat, concat, concatenate, stack, hstack, vstack, dstack, column_stack,  # noqa: F401,E402
                        atleast_1d, atleast_2d, atleast_3d, split, chunk, tensor_split, unbind)
@@ -59,7 +44,6 @@ from .ops.creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, 
                            default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state, rand,
                            randn, randint, randperm, rand_like, randn_like, randint_like, normal, bernoulli,
                            multinomial, poisson, scalar_tensor, complex)
-from .ops.special import SPECIAL_FUNCS as _SF  # noqa: E402
 from .ops.special import (erfc, erfinv, lgamma, digamma, polygamma, mvlgamma, sinc, deg2rad, rad2deg,  # noqa: F401,E402
                           sgn, positive, logaddexp, logaddexp2, hypot, copysign, heaviside, nextafter, gcd, lcm,
                           float_power, ldexp)
@@ -68,7 +52,6 @@ from .ops.shape_more import (ravel, select, rot90, diagflat, vsplit, hsplit, dsp
                              diagonal_scatter, as_strided, index_reduce, is_same_size)
 from .ops.stats import (logcumsumexp, cummin, diff, msort, quantile, nanquantile, nanmedian, mode, histc,  # noqa: F401,E402
                         bincount, searchsorted, bucketize, trapezoid, trapz, cumulative_trapezoid, cdist, renorm)
-del _SF
 from . import autograd  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from . import return_types  # noqa: E402,F401

@@ -6,6 +6,11 @@ from .._tensor import Tensor, _wrap
 from ..backends import namespace_of
 from .elementwise import _SCALARS, _as_tensor_operand, _out, _raise_broadcast
 
+__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+           "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+           "bitwise_not", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "equal", "allclose",
+           "isclose"]
+
 
 def _cmp(ufunc_name):
     def op(input, other, *, out=None):

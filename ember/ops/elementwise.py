@@ -14,6 +14,12 @@ from ..backends import namespace_of, same_device
 from . import _bw as B
 from ._bw import sum_to
 
+# the public names (``ember.add`` ...); the Function classes and helpers stay importable from here
+__all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "pow", "square",
+           "neg", "negative", "floor_divide", "remainder", "fmod", "clamp", "clip", "clamp_min", "clamp_max",
+           "maximum", "minimum", "fmax", "fmin", "where", "lerp", "addcmul", "addcdiv", "atan2", "arctan2",
+           "nan_to_num", "clone", "real", "imag", "conj"]
+
 _SCALARS = (int, float, bool, complex)
 
 

@@ -6,6 +6,8 @@ from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import state
 from ..backends import namespace_of, writeable
 
+__all__: list[str] = []  # internal plumbing (Tensor's ``*_`` methods); nothing here is public API
+
 
 def inplace(self: Tensor, result: Tensor) -> Tensor:
     """Make ``self`` hold ``result`` in place: write into its array, bump its version, and if the

@@ -208,3 +208,7 @@ def logit(input, eps=None):
 def xlogy(input, other):
     return where(input == 0, 0.0, input * log(other))  # noqa: F821
 
+
+# the public names: the table's ops (with ``round`` taking ``decimals``), their NumPy-style aliases, logit, xlogy
+__all__ = [*_UNARY_FUNCS, "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "absolute", "fix", "logit",
+           "xlogy"]

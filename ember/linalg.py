@@ -1,4 +1,5 @@
-"""``ember.linalg``: vector and matrix norms, inverse, determinant, solve (differentiable)."""
+"""``ember.linalg``: norms, inverse, determinant, solve, decompositions (SVD, QR, eigh, Cholesky), pinv,
+lstsq, triangular solves, matrix functions; all differentiable for real dtypes."""
 from __future__ import annotations
 
 import numpy as np
@@ -360,72 +361,8 @@ def eigvalsh(A, UPLO="L"):
     return Eigh.apply(A, UPLO)[0]
 
 
-def _forward_only(name, node_name, fwd):
-    """A primitive whose derivative Ember does not implement: backward raises a clear error."""
-    def backward(ctx, *grads):
-        raise RuntimeError(f"{name}: the derivative is not implemented in Ember (forward only); compose it from "
-                           f"differentiable ops or compute it outside autograd")
-    return type(node_name.replace("Backward0", "") + "Fn", (Function,), {
-        "raw": True, "node_name": node_name, "forward": staticmethod(lambda ctx, *a: fwd(*a)),
-        "backward": staticmethod(backward)})
-
-
-_QR = _forward_only("linalg.qr", "LinalgQrBackward0",
-                    lambda a, mode: tuple(namespace_of(a).linalg.qr(a, mode="reduced" if mode == "reduced" else
-                                                                    "complete")))
-_SVD = _forward_only("linalg.svd", "LinalgSvdBackward0",
-                     lambda a, full: tuple(namespace_of(a).linalg.svd(a, full_matrices=full)))
-_SVDVALS = _forward_only("linalg.svdvals", "LinalgSvdBackward0",
-                         lambda a: namespace_of(a).linalg.svd(a, compute_uv=False))
-
-
-def qr(A, mode="reduced"):
-    from . import return_types as RT
-    if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
-                           f"'r', or 'complete'")
-    q, r = _QR.apply(A, "complete" if mode == "complete" else "reduced")
-    if mode == "r":
-        from .ops.creation import empty
-        q = empty((0,), dtype=A.dtype)
-    return RT.qr(q, r)
-
-
-def svd(A, full_matrices=True, *, driver=None):
-    from . import return_types as RT
-    u, s, vh = _SVD.apply(A, full_matrices)
-    return RT.svd(u, s, vh)
-
-
-def svdvals(A, *, driver=None):
-    return _SVDVALS.apply(A)
-
-
-def pinv(A, *, atol=None, rtol=None, hermitian=False):
-    """Moore-Penrose pseudo-inverse (through the SVD: forward only)."""
-    u, s, vh = svd(A, full_matrices=False)
-    xp = namespace_of(s._data)
-    sd = s._data
-    smax = sd.max(-1, keepdims=True) if sd.size else sd
-    if rtol is None:
-        rtol = (max(A.shape[-2:]) * np.finfo(sd.dtype).eps) if atol is None or atol == 0 else 0.0
-    tol = xp.maximum(atol or 0.0, rtol * smax)
-    sinv = xp.where(sd > tol, 1.0 / xp.where(sd > tol, sd, 1.0), 0.0).astype(sd.dtype)
-    from ._tensor import _wrap
-    return (B.swap_last(vh) * _wrap(sinv[..., None, :])) @ B.swap_last(u)
-
-
-def lstsq(A, B_, rcond=None, *, driver=None):
-    """Least-squares solution of ``A X = B`` (forward only), PyTorch's named tuple."""
-    from . import return_types as RT
-    from ._tensor import _wrap
-    from .ops.creation import empty
-    del driver, rcond
-    x = pinv(A) @ (B_ if B_.dim() == A.dim() else B_.unsqueeze(-1))
-    if B_.dim() != A.dim():
-        x = x.squeeze(-1)
-    e = empty((0,), dtype=A.dtype)
-    return RT.lstsq(x, e, _wrap(np.zeros((0,), np.int64)), e)
+# SVD, QR, pinv, lstsq and triangular solves live in ops/linalg_decomp.py (differentiable)
+from .ops.linalg_decomp import lstsq, pinv, qr, solve_triangular, svd, svdvals  # noqa: E402,F401
 
 
 def logdet(A):

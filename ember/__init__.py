@@ -6,7 +6,8 @@ __version__ = "0.1.0"
 
 from . import _dtype
 from ._dtype import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: F401
-                     complex64, complex128, dtype, get_default_dtype, set_default_dtype, promote_types)
+                     complex64, complex128, dtype, get_default_dtype, set_default_dtype, promote_types,
+                     bfloat16, finfo, iinfo)
 from ._device import device  # noqa: F401
 from ._tensor import Tensor, Size, is_tensor  # noqa: F401
 from ._tensor_str import set_printoptions  # noqa: F401
@@ -20,6 +21,8 @@ del _tm
 # Each ops module lists its public names in ``__all__``: the star imports bring in exactly those,
 # never the modules' own imports (np, math ...) or their Function classes.
 from .ops.elementwise import *  # noqa: F401,F403,E402
+from .ops.selection import *  # noqa: F401,F403,E402
+from .ops.copying import *  # noqa: F401,F403,E402
 from .ops.unary import *  # noqa: F401,F403,E402
 from .ops.comparison import *  # noqa: F401,F403,E402
 from .ops.reduction import (sum, nansum, mean, nanmean, prod, max, min, amax, amin, aminmax, argmax,  # noqa: F401,E402
@@ -91,7 +94,7 @@ def qr(input, some=True):
 
 
 def svd(input, some=True, compute_uv=True):
-    """PyTorch's legacy ``torch.svd``: returns (U, S, V) with V (not V^H); forward only."""
+    """PyTorch's legacy ``torch.svd``: returns (U, S, V) with V (not V^H); differentiable."""
     u, s, vh = linalg.svd(input, full_matrices=not some)
     v = vh.transpose(-2, -1).conj()
     if not compute_uv:
@@ -101,6 +104,9 @@ def svd(input, some=True, compute_uv=True):
 
 def pinverse(input, rcond=1e-15):
     return linalg.pinv(input, rtol=rcond)
+
+
+from .ops.linalg_decomp import triangular_solve  # noqa: E402,F401
 
 
 def cross(input, other, dim=None):

@@ -1,5 +1,9 @@
-"""Elementwise primitives: dtype casts and PyTorch's promotion, arithmetic with broadcasting, ``clamp``,
-``maximum``/``minimum``, ``where``/``lerp``/``addc*``, ``atan2``, ``nan_to_num``, fill/copy/clone/conj.
+"""Elementwise arithmetic with broadcasting and PyTorch's type promotion: ``add``/``sub``/``mul``/``div``,
+``pow``, ``neg``, ``floor_divide``/``remainder``/``fmod``, ``lerp``/``addc*``, ``atan2``, ``nan_to_num``.
+
+Operand plumbing (dtype casts, promotion, broadcast errors, ``out=``) lives in ``promotion.py``; ``clamp``,
+``maximum``/``minimum`` and ``where`` in ``selection.py``; fill/copy/clone/conj in ``copying.py``. Their names
+are re-exported here, the import location the rest of Ember (and older code) uses.
 (Unary math: ``unary.py``; comparisons and logic: ``comparison.py``; in-place writes: ``inplace.py``.)"""
 from __future__ import annotations
 
@@ -7,123 +11,22 @@ import math
 
 import numpy as np
 
-from .. import _dtype as D
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor
 from ..autograd.function import Function
-from ..backends import namespace_of, same_device
+from ..backends import namespace_of
 from . import _bw as B
 from ._bw import sum_to
+from .copying import Clone, Conj, CopyFrom, Fill, Zero, clone, conj, imag, real  # noqa: F401 (re-exported)
+from .promotion import (_SCALARS, ToCopy, _apply2, _as_tensor_operand, _binop, _either_float,  # noqa: F401
+                        _float_operands, _out, _promote, _raise_broadcast, _resize_into, _shape, broadcast_error,
+                        to_dtype)
+from .selection import (Clamp, ClampTensor, Maximum, Minimum, Where, _MaxMin, clamp, clamp_max,  # noqa: F401
+                        clamp_min, clip, fmax, fmin, maximum, minimum, where)
 
-# the public names (``ember.add`` ...); the Function classes and helpers stay importable from here
+# the public names defined here (``ember.add`` ...); the re-exported ones are public in their own modules
 __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "pow", "square",
-           "neg", "negative", "floor_divide", "remainder", "fmod", "clamp", "clip", "clamp_min", "clamp_max",
-           "maximum", "minimum", "fmax", "fmin", "where", "lerp", "addcmul", "addcdiv", "atan2", "arctan2",
-           "nan_to_num", "clone", "real", "imag", "conj"]
-
-_SCALARS = (int, float, bool, complex)
-
-
-def _shape(x):
-    return x.shape if hasattr(x, "shape") else ()
-
-
-def broadcast_error(sa, sb):
-    """PyTorch's RuntimeError for shapes that do not broadcast, or None when they do.
-
-    Like PyTorch, it names the right-most mismatching dimension (counted in the result's dims)."""
-    sa, sb = tuple(sa), tuple(sb)
-    n = max(len(sa), len(sb))
-    for i in range(n - 1, -1, -1):
-        ka, kb = i - (n - len(sa)), i - (n - len(sb))
-        x = sa[ka] if ka >= 0 else 1
-        y = sb[kb] if kb >= 0 else 1
-        if x != y and x != 1 and y != 1:
-            return RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
-                                f"non-singleton dimension {i}")
-    return None
-
-
-def _raise_broadcast(a, b, *more):
-    """Called after NumPy raised ValueError: re-raise as PyTorch's RuntimeError if shapes clash."""
-    shapes = [_shape(getattr(v, "_data", v)) for v in (a, b) + more if v is not None]
-    acc = shapes[0]
-    for sh in shapes[1:]:
-        err = broadcast_error(acc, sh)
-        if err is not None:
-            raise err from None
-        acc = np.broadcast_shapes(acc, sh)
-
-
-# --------------------------------------------------------------------------- dtype plumbing
-class ToCopy(Function):
-    """Cast to another dtype; the gradient is cast back."""
-
-    raw = True
-    node_name = "ToCopyBackward0"
-
-    @staticmethod
-    def forward(ctx, x, np_dtype):
-        ctx.src = x.dtype
-        return x.astype(np_dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        return B.astype(g, ctx.src), None
-
-
-def to_dtype(t: Tensor, dtype, copy: bool = False) -> Tensor:
-    npd = D.to_np(dtype)
-    if t._data.dtype == npd and not copy:
-        return t
-    return ToCopy.apply(t, npd)
-
-
-def _as_tensor_operand(v, like: Tensor):
-    """A non-Tensor operand (list, NumPy array) becomes a Tensor on ``like``'s device."""
-    from .creation import tensor
-    return tensor(v, device=like.device)
-
-
-def _promote(a, b):
-    """Cast Tensor/scalar operands of a binary op to PyTorch's result dtype.
-
-    Returns the operands to hand to the Function (Tensors or Python scalars).
-    """
-    ta = isinstance(a, Tensor)
-    tb = isinstance(b, Tensor)
-    if ta and tb:
-        if type(a._data) is not type(b._data):
-            same_device(a, b)
-        if a._data.dtype is b._data.dtype:
-            return a, b
-        rd = D.result_type(a, b)
-        return to_dtype(a, rd), to_dtype(b, rd)
-    if ta:
-        t, s = a, b
-    else:
-        t, s = b, a
-    if not isinstance(s, _SCALARS):
-        if isinstance(s, np.generic):
-            s = s.item()
-        else:
-            s = _as_tensor_operand(s, t)
-            return _promote(a if ta else s, s if ta else b)
-    tk = t._data.dtype.kind
-    if isinstance(s, bool):
-        return (a, b)
-    if isinstance(s, float):
-        if tk in "biu":
-            t = to_dtype(t, D.get_default_dtype())
-    elif isinstance(s, int):
-        if tk == "b":
-            t = to_dtype(t, D.int64)
-        elif tk in "iu":
-            info = np.iinfo(t._data.dtype)
-            if not info.min <= s <= info.max:
-                s = np.array(s).astype(t._data.dtype).item()  # wrap around like PyTorch
-    elif isinstance(s, complex) and tk != "c":
-        t = to_dtype(t, D.complex128 if t._data.dtype == np.float64 else D.complex64)
-    return (t, s) if ta else (s, t)
+           "neg", "negative", "floor_divide", "remainder", "fmod", "lerp", "addcmul", "addcdiv", "atan2", "arctan2",
+           "nan_to_num"]
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -310,30 +213,6 @@ class RPow(Function):
         return None, g * y * ctx.logs
 
 
-def _binop(fn, a, b):
-    # the try costs nothing until NumPy raises; then a shape clash becomes PyTorch's RuntimeError
-    try:
-        if isinstance(b, Tensor):
-            if isinstance(a, Tensor) and a._data.dtype is b._data.dtype and type(a._data) is type(b._data):
-                return fn.apply(a, b)
-        elif type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind == "f":
-            return fn.apply(a, b)  # float tensor op Python float: NumPy keeps the tensor's dtype
-        a, b = _promote(a, b)
-        return fn.apply(a, b)
-    except ValueError:
-        _raise_broadcast(a, b)
-        raise
-
-
-def _apply2(fn, a, b):
-    """``fn.apply(a, b)`` for already-promoted operands, with PyTorch's broadcast error."""
-    try:
-        return fn.apply(a, b)
-    except ValueError:
-        _raise_broadcast(a, b)
-        raise
-
-
 def _check_not_bool_sub(a, b):
     for v in (a, b):
         if v is True or v is False or (isinstance(v, Tensor) and v._data.dtype.kind == "b"):
@@ -425,25 +304,6 @@ def div(input, other, *, rounding_mode=None, out=None):
 
 
 divide = true_divide = div
-
-
-def _either_float(a, b):
-    return any(isinstance(v, float) or (isinstance(v, Tensor) and v._data.dtype.kind in "fc") for v in (a, b))
-
-
-def _float_operands(a, b):
-    """True division promotes integer operands to the default float dtype."""
-    if not _either_float(a, b):
-        f = D.get_default_dtype()
-        if isinstance(a, Tensor):
-            a = to_dtype(a, f)
-        else:
-            a = float(a)
-        if isinstance(b, Tensor):
-            b = to_dtype(b, f)
-        else:
-            b = float(b)
-    return a, b
 
 
 def pow(input, exponent, *, out=None):
@@ -562,204 +422,7 @@ def fmod(input, other):
     return _modulo(Fmod, _FmodScalar, _FmodScalarTensor, input, other)
 
 
-def _out(result, out):
-    if out is None:
-        return result
-    out.copy_(result) if out.shape == result.shape else _resize_into(out, result)
-    return out
-
-
-def _resize_into(out, result):
-    out._data = result._data.astype(out._data.dtype, copy=True)
-    out._vc[0] += 1
-
-
-# --------------------------------------------------------------------------- clamp / max / min
-class Clamp(Function):
-    raw = True
-    node_name = "ClampBackward1"
-
-    @staticmethod
-    def forward(ctx, x, lo, hi):
-        xp = namespace_of(x)
-        y = xp.clip(x, lo, hi) if (lo is not None or hi is not None) else x.copy()
-        if y.dtype != x.dtype:
-            y = y.astype(x.dtype)
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        lo, hi = ctx.lo, ctx.hi
-        mask = None
-        if lo is not None:
-            mask = x >= lo
-        if hi is not None:
-            m2 = x <= hi
-            mask = m2 if mask is None else mask & m2
-        return (g * mask if mask is not None else g), None, None
-
-
-class ClampTensor(Function):
-    raw = True
-    node_name = "ClampBackward0"
-
-    @staticmethod
-    def forward(ctx, x, lo, hi):
-        xp = namespace_of(x)
-        y = x
-        if lo is not None:
-            y = xp.maximum(y, lo)
-        if hi is not None:
-            y = xp.minimum(y, hi)
-        ctx.save_for_backward(x, lo, hi)
-        return y if y is not x else x.copy()
-
-    @staticmethod
-    def backward(ctx, g):
-        x, lo, hi = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        inside = None
-        glo = ghi = None
-        # result = min(max(x, lo), hi): with lo > hi the result (and gradient) is hi's
-        if lo is not None:
-            inside = x >= lo
-            if need[1]:
-                pick_lo = (x < lo) if hi is None else (x < lo) & (lo < hi)
-                glo = sum_to(g * pick_lo, _shape(lo))
-        if hi is not None:
-            m2 = x <= hi
-            if need[2]:
-                pick_hi = (x > hi) if lo is None else (x > hi) | (hi < lo)
-                ghi = sum_to(g * pick_hi, _shape(hi))
-            inside = m2 if inside is None else inside & m2
-        return sum_to(g * inside, _shape(x)) if need[0] else None, glo, ghi
-
-
-def clamp(input, min=None, max=None, *, out=None):
-    """Limit values to ``[min, max]``; the gradient flows where the input is inside."""
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return _out(ClampTensor.apply(input, min, max), out)
-    if input._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
-        input = to_dtype(input, D.get_default_dtype())
-    return _out(Clamp.apply(input, min, max), out)
-
-
-clip = clamp
-
-
-def clamp_min(input, min):
-    return clamp(input, min=min)
-
-
-def clamp_max(input, max):
-    return clamp(input, max=max)
-
-
-class _MaxMin(Function):
-    raw = True
-    is_max = True
-
-    @classmethod
-    def forward(cls, ctx, a, b):
-        xp = namespace_of(a)
-        y = xp.maximum(a, b) if cls.is_max else xp.minimum(a, b)
-        ctx.save_for_backward(a, b)
-        return y
-
-    @classmethod
-    def backward(cls, ctx, g):
-        a, b = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        pick_a = (a > b) if cls.is_max else (a < b)
-        tie = a == b
-        wa = pick_a + tie * 0.5
-        ga = sum_to(g * wa, _shape(a)) if need[0] else None
-        gb = sum_to(g * (1 - wa), _shape(b)) if need[1] else None
-        return ga, gb
-
-
-class Maximum(_MaxMin):
-    node_name = "MaximumBackward0"
-    is_max = True
-
-
-class Minimum(_MaxMin):
-    node_name = "MinimumBackward0"
-    is_max = False
-
-
-def maximum(input, other):
-    return _binop(Maximum, input, other)
-
-
-def minimum(input, other):
-    return _binop(Minimum, input, other)
-
-
-def fmax(input, other):
-    return maximum(input, other)
-
-
-def fmin(input, other):
-    return minimum(input, other)
-
-
-# --------------------------------------------------------------------------- where / lerp / addc*
-class Where(Function):
-    raw = True
-    node_name = "WhereBackward0"
-
-    @staticmethod
-    def forward(ctx, cond, a, b):
-        xp = namespace_of(cond)
-        ctx.save_for_backward(cond)
-        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
-        return xp.where(cond, a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        (cond,) = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        z = g * 0
-        ga = sum_to(B.where(cond, g, z), ctx.shapes[0]) if need[1] else None
-        gb = sum_to(B.where(cond, z, g), ctx.shapes[1]) if need[2] else None
-        return None, ga, gb
-
-
-def where(condition, input=None, other=None):
-    """``where(cond, x, y)`` picks from x where cond, else y; ``where(cond)`` is ``nonzero(as_tuple=True)``."""
-    if input is None and other is None:
-        from .indexing import nonzero
-        return nonzero(condition, as_tuple=True)
-    if not isinstance(condition, Tensor):
-        from .creation import tensor
-        condition = tensor(condition)
-    if condition._data.dtype != np.bool_:
-        if condition._data.dtype == np.uint8:
-            condition = _wrap(condition._data.astype(bool))
-        else:
-            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
-    if isinstance(input, Tensor) or isinstance(other, Tensor):
-        a, b = _promote(input, other) if not (isinstance(input, Tensor) and isinstance(other, Tensor)) else (input, other)
-        if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype != b._data.dtype:
-            rd = D.result_type(a, b)
-            a, b = to_dtype(a, rd), to_dtype(b, rd)
-    else:
-        from .creation import tensor
-        rd = D.result_type(input, other)
-        a, b = tensor(input, dtype=rd), other
-    if not isinstance(a, Tensor):
-        a = _wrap(namespace_of(b._data).asarray(a, dtype=b._data.dtype))
-    if not isinstance(b, Tensor):
-        b = _wrap(namespace_of(a._data).asarray(b, dtype=a._data.dtype))
-    return Where.apply(condition, a, b)
-
-
+# --------------------------------------------------------------------------- lerp / addc* / atan2 / nan_to_num
 def lerp(input, end, weight):
     return input + weight * (end - input)
 
@@ -816,89 +479,4 @@ class NanToNum(Function):
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return NanToNum.apply(input, nan, posinf, neginf)
 
-
-class Fill(Function):
-    """Overwrite with a scalar (``fill_``/``zero_``): no gradient reaches the old value."""
-
-    raw = True
-    node_name = "FillBackward2"
-
-    @staticmethod
-    def forward(ctx, x, value):
-        return namespace_of(x).full_like(x, value)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * 0, None
-
-
-class Zero(Fill):
-    node_name = "ZeroBackward0"
-
-
-class CopyFrom(Function):
-    """``dst.copy_(src)`` as a graph op: src broadcast and cast to dst; dst's old value gets no gradient."""
-
-    raw = True
-    node_name = "CopyBackwards"
-
-    @staticmethod
-    def forward(ctx, dst, src):
-        xp = namespace_of(dst)
-        ctx.src = (_shape(src), src.dtype)
-        return xp.broadcast_to(xp.asarray(src).astype(dst.dtype, copy=False), dst.shape).copy()
-
-    @staticmethod
-    def backward(ctx, g):
-        need = ctx.needs_input_grad
-        shape, dt = ctx.src
-        return (g * 0 if need[0] else None), (B.astype(sum_to(g, shape), dt) if need[1] else None)
-
-
-class Clone(Function):
-    raw = True
-    node_name = "CloneBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.copy()
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
-
-
-def clone(input, *, memory_format=None):
-    return Clone.apply(input)
-
-
-def real(input):
-    if not input.is_complex():
-        return input
-    return _wrap(input._data.real)
-
-
-def imag(input):
-    if not input.is_complex():
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return _wrap(input._data.imag)
-
-
-class Conj(Function):
-    raw = True
-    node_name = "ConjBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        return namespace_of(x).conj(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        return B.conj(g)
-
-
-def conj(input):
-    if not input.is_complex():
-        return input
-    return Conj.apply(input)
 

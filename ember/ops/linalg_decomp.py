@@ -249,18 +249,18 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
 
 # --------------------------------------------------------------------------- SVD
 class Svd(Function):
-    """A = U diag(S) Vh. ``values_only``: svdvals, whose U and Vh are internal outputs (never given
-    a gradient), kept as outputs so that double backward sees them on the graph."""
+    """A = U diag(S) Vh. svdvals uses it too and hides U and Vh: they stay outputs of the node so that
+    double backward (whose first-order gradient reads them) reaches them on the graph."""
 
     raw = True
     node_name = "LinalgSvdBackward0"
 
     @staticmethod
-    def forward(ctx, a, full, values_only):
+    def forward(ctx, a, full):
         xp = namespace_of(a)
         u, s, vh = xp.linalg.svd(a, full_matrices=full)
         s = s.astype(a.real.dtype if a.dtype.kind == "c" else a.dtype, copy=False)
-        ctx.full, ctx.values_only = full, values_only
+        ctx.full = full
         ctx.save_for_backward(u, s, vh)
         return u, s, vh
 
@@ -273,11 +273,12 @@ class Svd(Function):
             u, vh = u[..., :, :k], vh[..., :k, :]
             gu = None if gu is None else gu[..., :, :k]
             gvh = None if gvh is None else gvh[..., :k, :]
-        if ctx.values_only or _is_zero(gu):
+        # an unused output's zeros would still bring in the 1/s terms (0/0 at a zero singular value)
+        if _is_zero(gu):
             gu = None
-        if ctx.values_only or _is_zero(gvh):
+        if _is_zero(gvh):
             gvh = None
-        return svd_backward(gu, gs, gvh, u, s, vh), None, None
+        return svd_backward(gu, gs, gvh, u, s, vh), None
 
 
 def svd_backward(gu, gs, gvh, u, s, vh):
@@ -317,7 +318,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None):
     """U (..., m, m|k), S (..., k), Vh (..., n|k, n) with k = min(m, n); differentiable (real dtypes)."""
     from .. import return_types as RT
     _check_float("linalg.svd", A)
-    u, s, vh = Svd.apply(A, bool(full_matrices), False)
+    u, s, vh = Svd.apply(A, bool(full_matrices))
     return RT.svd(u, s, vh)
 
 
@@ -326,7 +327,7 @@ def svdvals(A: Tensor, *, driver=None) -> Tensor:
     _check_float("linalg.svd", A)
     from ..autograd.grad_mode import is_grad_enabled
     if A.requires_grad and is_grad_enabled():
-        return Svd.apply(A, False, True)[1]
+        return Svd.apply(A, False)[1]
     a = A._data
     s = namespace_of(a).linalg.svd(a, compute_uv=False)
     return _wrap(s.astype(a.real.dtype if a.dtype.kind == "c" else a.dtype, copy=False))

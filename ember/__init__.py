@@ -95,11 +95,14 @@ def qr(input, some=True):
 
 def svd(input, some=True, compute_uv=True):
     """PyTorch's legacy ``torch.svd``: returns (U, S, V) with V (not V^H); differentiable."""
+    if not compute_uv:  # PyTorch's zero U (..., m, m) and V (..., n, n), whatever ``some`` says
+        m, n = input.shape[-2:]
+        lead = tuple(input.shape[:-2])
+        return return_types.svd_legacy(zeros(lead + (m, m), dtype=input.dtype, device=input.device),
+                                       linalg.svdvals(input),
+                                       zeros(lead + (n, n), dtype=input.dtype, device=input.device))
     u, s, vh = linalg.svd(input, full_matrices=not some)
-    v = vh.transpose(-2, -1).conj()
-    if not compute_uv:
-        u, v = zeros_like(u), zeros_like(v)
-    return return_types.svd_legacy(u, s, v)
+    return return_types.svd_legacy(u, s, vh.transpose(-2, -1).conj())
 
 
 def pinverse(input, rcond=1e-15):

@@ -7,16 +7,26 @@ import numpy as np
 class dtype:
     """A tensor element type. ``ember.float32`` and friends are the only instances."""
 
-    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_kind")
+    __slots__ = ("name", "_np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_kind")
 
     def __init__(self, name: str, np_dtype, kind: int):
         self.name = name
-        self.np = np.dtype(np_dtype)
-        self.is_floating_point = self.np.kind == "f"
-        self.is_complex = self.np.kind == "c"
-        self.is_signed = self.np.kind in "fic"
-        self.itemsize = self.np.itemsize
+        if np_dtype is None:  # bfloat16: its NumPy dtype comes from ml_dtypes, loaded on first use
+            self._np = None
+            self.is_floating_point, self.is_complex, self.is_signed, self.itemsize = True, False, True, 2
+        else:
+            self._np = np.dtype(np_dtype)
+            self.is_floating_point = self._np.kind == "f"
+            self.is_complex = self._np.kind == "c"
+            self.is_signed = self._np.kind in "fic"
+            self.itemsize = self._np.itemsize
         self._kind = kind  # 0 bool, 1 integer, 2 floating, 3 complex: promotion category
+
+    @property
+    def np(self) -> np.dtype:
+        """The NumPy dtype (for bfloat16, ml_dtypes' one: importing it on first use)."""
+        n = self._np
+        return n if n is not None else _load_bfloat16()
 
     def __repr__(self) -> str:
         return "torch." + self.name if _REPR_AS_TORCH else "ember." + self.name
@@ -45,16 +55,61 @@ float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
 complex64 = dtype("complex64", np.complex64, 3)
 complex128 = dtype("complex128", np.complex128, 3)
+bfloat16 = dtype("bfloat16", None, 2)  # NumPy has no bfloat16: ml_dtypes supplies it (optional)
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
-_BY_NAME.update(half=float16, float=float32, double=float64, long=int64, int=int32, short=int16,
+_BY_NAME.update(bfloat16=bfloat16, half=float16, float=float32, double=float64, long=int64, int=int32, short=int16,
                 cfloat=complex64, cdouble=complex128)
 
 
 def _dtype_by_name(name: str) -> dtype:
     return _BY_NAME[name]
+
+
+# --------------------------------------------------------------------------- bfloat16 (optional)
+BF16_INSTALL_HINT = "pip install 'ember-autograd[bfloat16]'"
+# True once ml_dtypes is loaded and bfloat16 arrays may exist: ops test this flag before any
+# bfloat16-only work, so float32 code pays one list lookup at most.
+bf16_live = [False]
+
+
+def _import_ml_dtypes():
+    """``import ml_dtypes`` (a function of its own so that tests can make it fail)."""
+    import ml_dtypes
+    return ml_dtypes
+
+
+def _load_bfloat16() -> np.dtype:
+    """Import ml_dtypes, register its bfloat16 as ``ember.bfloat16``'s array dtype and return it."""
+    n = bfloat16._np
+    if n is not None:
+        return n
+    try:
+        mod = _import_ml_dtypes()
+    except ImportError:
+        raise ImportError("ember.bfloat16 needs the optional package ml_dtypes (NumPy has no bfloat16): "
+                          f"{BF16_INSTALL_HINT}") from None
+    n = np.dtype(mod.bfloat16)
+    bfloat16._np = n
+    _BY_NP[n] = bfloat16
+    bf16_live[0] = True
+    return n
+
+
+def bfloat16_np_or_none():
+    """ml_dtypes' bfloat16 dtype, or None where ml_dtypes is not installed (never raises)."""
+    try:
+        return _load_bfloat16()
+    except ImportError:
+        return None
+
+
+def is_float_np(npd) -> bool:
+    """Is this NumPy dtype a floating-point one (bfloat16's NumPy kind is 'V', not 'f')?"""
+    k = npd.kind
+    return k == "f" or (k == "V" and npd == bfloat16._np)
 
 
 def from_np(np_dtype) -> dtype:
@@ -63,6 +118,9 @@ def from_np(np_dtype) -> dtype:
         return _BY_NP[np_dtype]
     except KeyError:
         d = _BY_NP.get(np.dtype(np_dtype))
+        if d is None and np.dtype(np_dtype).name == "bfloat16" and bfloat16._np is None:
+            _load_bfloat16()  # an ml_dtypes array met before ember.bfloat16 was used
+            d = _BY_NP.get(np.dtype(np_dtype))
         if d is None:
             raise TypeError(f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported "
                             "types are: float64, float32, float16, complex64, complex128, int64, int32, "
@@ -73,7 +131,8 @@ def from_np(np_dtype) -> dtype:
 def to_np(d) -> np.dtype:
     """The NumPy dtype for an ember dtype, a NumPy dtype, a Python type or a name."""
     if type(d) is dtype:
-        return d.np
+        n = d._np
+        return n if n is not None else _load_bfloat16()
     if d is float:
         return float32.np if _default[0] is float32 else _default[0].np
     if d is int:
@@ -83,7 +142,7 @@ def to_np(d) -> np.dtype:
     if isinstance(d, str):
         name = d[6:] if d.startswith("torch.") else d
         if name in _BY_NAME:
-            return _BY_NAME[name].np
+            return to_np(_BY_NAME[name])
     return from_np(np.dtype(d)).np
 
 
@@ -132,6 +191,9 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         if hi._kind == 3 and lo._kind == 2 and lo is float64:
             return complex128
         return hi
+    if a is bfloat16 or b is bfloat16:  # bfloat16 with float16 has no common 16-bit type
+        o = b if a is bfloat16 else a
+        return float32 if o is float16 else o
     return from_np(np.promote_types(a.np, b.np))
 
 
@@ -177,3 +239,51 @@ def result_type(*operands) -> dtype:
     if base is not None and base is float64:
         return complex128
     return complex128 if _default[0] is float64 else complex64
+
+
+# --------------------------------------------------------------------------- finfo / iinfo
+class finfo:
+    """``torch.finfo``: the limits of a floating-point dtype (default: the default dtype)."""
+
+    def __init__(self, type=None):
+        d = _default[0] if type is None else as_dtype(type)
+        if d is bfloat16:  # from its bit layout (8 exponent bits, 7 mantissa bits): no ml_dtypes needed
+            self.bits, self.eps, self.resolution = 16, 2.0 ** -7, 0.01
+            self.max = float((2 - 2.0 ** -7) * 2.0 ** 127)
+            self.tiny = self.smallest_normal = 2.0 ** -126
+        elif d.is_floating_point or d.is_complex:
+            i = np.finfo(d.to_real().np if d.is_complex else d.np)
+            self.bits, self.eps, self.resolution = int(i.bits), float(i.eps), 10.0 ** -int(i.precision)
+            self.max, self.tiny = float(i.max), float(i.smallest_normal)
+            self.smallest_normal = self.tiny
+        else:
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            f"'{_type_name(d)}'")
+        self.min = -self.max
+        self.dtype = (d.to_real() if d.is_complex else d).name
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """``torch.iinfo``: the limits of an integer (or bool) dtype."""
+
+    def __init__(self, type):
+        d = as_dtype(type)
+        if d._kind > 1:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                            f"'{_type_name(d)}'")
+        i = np.iinfo(np.uint8 if d is bool_ else d.np)
+        self.bits, self.min, self.max = int(i.bits), int(i.min), int(i.max)
+        self.dtype = d.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def _type_name(d) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(d.name, d.name)

@@ -39,7 +39,7 @@ STORAGE_NAME = {
     np.dtype(np.bool_): "BoolStorage", np.dtype(np.complex64): "ComplexFloatStorage",
     np.dtype(np.complex128): "ComplexDoubleStorage",
 }
-BFLOAT16_NAME = "bfloat16"  # read (widened to float32), never written
+BFLOAT16_NAME = "bfloat16"  # BFloat16Storage: read as ember.bfloat16 (widened to float32 without ml_dtypes)
 _STORAGE_DTYPE = {name: dt for dt, name in STORAGE_NAME.items()}
 _STORAGE_DTYPE["BFloat16Storage"] = BFLOAT16_NAME
 _TORCH_ONLY_DTYPES = ("bfloat16", "uint16", "uint32", "uint64", "complex32", "float8_e4m3fn",
@@ -204,6 +204,8 @@ class TorchPickler(pickle._Pickler):
     def _storage_of(self, arr: np.ndarray, location: str):
         """The storage record ``arr`` lives in, its element offset and element strides."""
         dt = arr.dtype
+        if dt not in STORAGE_NAME and dt.kind == "V" and dt == D.bfloat16._np:
+            STORAGE_NAME[dt] = "BFloat16Storage"  # (ml_dtypes is loaded once a bfloat16 tensor exists)
         if dt not in STORAGE_NAME:
             raise TypeError(f"ember.save: cannot save a tensor of NumPy dtype {dt}")
         isz = dt.itemsize
@@ -367,6 +369,11 @@ def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, back
     raw = storage._data
     if raw.nbytes % dtype.itemsize:
         raise pickle.UnpicklingError(f"ember.load: a storage of {raw.nbytes} bytes cannot hold {dtype} elements")
+    if dtype is D.bfloat16:
+        bf = D.bfloat16_np_or_none()
+        typed = LoadedStorage(raw.view(bf) if bf is not None else widen_bfloat16(raw.view(np.uint16)),
+                              storage.location)
+        return rebuild_tensor_v2(typed, storage_offset, size, stride, requires_grad)
     typed = LoadedStorage(raw.view(dtype.np), storage.location)
     return rebuild_tensor_v2(typed, storage_offset, size, stride, requires_grad)
 
@@ -436,7 +443,7 @@ def _torch_table() -> dict:
         t["torch.nn.parameter.Parameter"] = pcls
     for name, dt in _STORAGE_DTYPE.items():
         t[f"torch.{name}"] = t[f"torch.cuda.{name}"] = _StorageType(name, dt)
-    for d in D.ALL:
+    for d in D.ALL + (D.bfloat16,):
         t[f"torch.{d.name}"] = d
     for name in _TORCH_ONLY_DTYPES:
         t.setdefault(f"torch.{name}", _TorchOnlyDtype(name))
@@ -551,7 +558,8 @@ class FullUnpickler(_CheckpointUnpickler):
 
 
 def widen_bfloat16(raw: np.ndarray) -> np.ndarray:
-    """bfloat16 bits (as uint16) -> float32: Ember has no bfloat16, float32 holds every value."""
-    warnings.warn("ember.load: bfloat16 tensors are loaded as float32 (Ember has no bfloat16)", stacklevel=4)
+    """bfloat16 bits (as uint16) -> float32, where ml_dtypes is missing: float32 holds every value."""
+    warnings.warn("ember.load: bfloat16 tensors are loaded as float32 (ember.bfloat16 needs ml_dtypes: "
+                  f"{D.BF16_INSTALL_HINT})", stacklevel=4)
     out = raw.astype(np.uint32) << 16
     return out.view(np.float32)

@@ -328,7 +328,8 @@ def _read_storage(fp, mm, zi, dtype, numel, location, order, where, crc) -> Load
             arr = arr.copy()
         arr.byteswap(inplace=True)
     if bf16:
-        arr = widen_bfloat16(arr)
+        bf = D.bfloat16_np_or_none()  # ember.bfloat16 with ml_dtypes; float32 (with a warning) without
+        arr = arr.view(bf) if bf is not None else widen_bfloat16(arr)
     return LoadedStorage(arr, location)
 
 

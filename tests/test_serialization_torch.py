@@ -298,14 +298,7 @@ def test_map_location_forms_match_torch(tmp_path, rng):
             torch.load(path, weights_only=True)
 
 
-def test_bfloat16_from_torch_is_widened(tmp_path, rng):
-    t = torch.tensor(rng.standard_normal((3, 4)).astype(np.float32)).bfloat16()
-    torch.save({"b": t, "v": t[1:, ::2]}, tmp_path / "bf.pt")
-    with pytest.warns(UserWarning, match="bfloat16"):
-        got = ember.load(tmp_path / "bf.pt")
-    _assert_same(got["b"], t.float())
-    _assert_same(got["v"], t[1:, ::2].float())
-    assert got["v"]._data.base is got["b"]._data.base
+# bfloat16 checkpoints (read as ember.bfloat16, or widened to float32 without ml_dtypes): tests/test_bfloat16.py
 
 
 def test_dtype_ember_lacks_is_a_clear_error(tmp_path):

@@ -148,7 +148,7 @@ class Tensor:
         return bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"  # V: bfloat16 (ml_dtypes), Ember's only void-kind dtype
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
@@ -281,6 +281,8 @@ class Tensor:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 
+        if self._data.dtype.kind == "V":
+            raise TypeError("Got unsupported ScalarType BFloat16")  # as PyTorch: NumPy has no bfloat16
     def __array__(self, dtype=None, copy=None):
         a = self._cpu_array()
         return a if dtype is None else a.astype(dtype)
@@ -331,7 +333,7 @@ class Tensor:
     # -- autograd -------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place (leaves only, floating point only); returns ``self``."""
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fcV":  # V: bfloat16
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         _set_requires_grad(self, requires_grad)
         return self
@@ -467,7 +469,7 @@ def _set_requires_grad(t, value) -> None:
         raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
                            "computed variable in a subgraph that doesn't require differentiation use "
                            "var_no_grad = var.detach().")
-    if value and t._data.dtype.kind not in "fc":
+    if value and t._data.dtype.kind not in "fcV":  # V: bfloat16
         raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
     t._rg = value
 

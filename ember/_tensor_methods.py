@@ -105,11 +105,12 @@ def cuda(self, device=None, non_blocking=False, memory_format=None):
 def type_(self, dtype=None, non_blocking=False):
     if dtype is None:
         return "torch." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                           "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                           "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
                            "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}.get(self.dtype.name, "Tensor")
     if isinstance(dtype, str):
         name = dtype.replace("torch.", "").replace("cuda.", "")
-        dtype = {"FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16, "LongTensor": D.int64,
+        dtype = {"FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16, "BFloat16Tensor": D.bfloat16,
+                 "LongTensor": D.int64,
                  "IntTensor": D.int32, "ShortTensor": D.int16, "CharTensor": D.int8, "ByteTensor": D.uint8,
                  "BoolTensor": D.bool_}.get(name) or D.as_dtype(name)
     return E.to_dtype(self, dtype)
@@ -508,6 +509,7 @@ def bind():
         "float": lambda self, memory_format=None: E.to_dtype(self, D.float32),
         "double": lambda self, memory_format=None: E.to_dtype(self, D.float64),
         "half": lambda self, memory_format=None: E.to_dtype(self, D.float16),
+        "bfloat16": lambda self, memory_format=None: E.to_dtype(self, D.bfloat16),
         "long": lambda self, memory_format=None: E.to_dtype(self, D.int64),
         "int": lambda self, memory_format=None: E.to_dtype(self, D.int32),
         "short": lambda self, memory_format=None: E.to_dtype(self, D.int16),

@@ -141,7 +141,7 @@ def _fmt_value(x, fmt) -> str:
 def array_str(a: np.ndarray, indent: int) -> str:
     """The bracketed body of a tensor's repr (``[[1., 2.], ...]``)."""
     summarize = a.size > PRINT_OPTS.threshold
-    if a.dtype == np.float16:
+    if a.dtype == np.float16 or a.dtype.kind == "V":  # V: bfloat16, printed through float32 like PyTorch
         a = a.astype(np.float32)
     shown = _summarize(a, PRINT_OPTS.edgeitems) if summarize else a
     if a.dtype.kind == "c":

@@ -26,7 +26,7 @@ def _make_grads(outputs, grads, is_grads_batched=False):
                 raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if t._data.dtype.kind not in "fc":
+            if t._data.dtype.kind not in "fcV":  # V: bfloat16
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {t.dtype}")
             xp = namespace_of(t._data)
             out.append(xp.ones(t._data.shape, dtype=t._data.dtype))

@@ -16,8 +16,13 @@ values, and it is what ``tensor.grad_fn`` returns.
 from __future__ import annotations
 
 from .grad_mode import state
+from .._dtype import bf16_live as _bf16_live
 
 import itertools
+
+import numpy as np
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 _next_seq = itertools.count(1).__next__
 _leaf_seq = itertools.count(1)
@@ -282,6 +287,8 @@ class Function(metaclass=FunctionMeta):
                 out = cls.forward(_NULL, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
             if type(out) is tuple:
                 return tuple([_wrap(o) for o in out])
+            if _bf16_live[0] and (out.dtype is _F32 or out.dtype is _F64):
+                out = _bf16_result(out, args)
             return _wrap(out)
         ctx = _UserCtx()
         ctx.needs_input_grad = (False,) * len(args)
@@ -343,8 +350,10 @@ class Function(metaclass=FunctionMeta):
                 state.enabled = prev
         if raw and type(out) is not tuple:
             # the common case: one array out
+            if _bf16_live[0] and (out.dtype is _F32 or out.dtype is _F64):
+                out = _bf16_result(out, arrays)
             t = _wrap(out)
-            if out.dtype.kind in "fc":  # integer and bool results are never differentiable
+            if out.dtype.kind in "fcV":  # integer and bool results are never differentiable (V: bfloat16)
                 t._rg = True
                 t.grad_fn = node
             node._n_out = 1
@@ -370,7 +379,7 @@ class Function(metaclass=FunctionMeta):
                 else:
                     results.append(o)
                     continue
-                if (non_diff is not None and any(o is nd for nd in non_diff)) or t._data.dtype.kind not in "fc":
+                if (non_diff is not None and any(o is nd for nd in non_diff)) or t._data.dtype.kind not in "fcV":
                     node.__dict__.setdefault("_non_diff_idx_set", set()).add(i)
                 else:
                     t._rg = True
@@ -391,6 +400,31 @@ class Function(metaclass=FunctionMeta):
 
 
 _NO_EDGE = (None, 0)
+
+
+def _bf16_result(out, operands):
+    """Round a float32 (or float64) result of bfloat16 operands back to bfloat16.
+
+    NumPy (with ml_dtypes) computes a bfloat16 array with a Python float in float32; PyTorch
+    computes bfloat16 ops in float32 too and rounds the result to bfloat16, which this restores.
+    A float32/float64 operand, or an explicit dtype argument, means float32 was asked for: kept.
+    """
+    from .. import _dtype as D
+    bf = D.bfloat16._np
+    seen = False
+    for a in operands:
+        if Tensor is not None and isinstance(a, Tensor):
+            a = a._data
+        if isinstance(a, (np.dtype, D.dtype)):
+            return out
+        d = getattr(a, "dtype", None)
+        if d is None or isinstance(a, np.generic):
+            continue
+        if d == bf:
+            seen = True
+        elif d.kind in "fc":
+            return out
+    return out.astype(bf) if seen else out
 
 
 def _is_number(v) -> bool:

@@ -36,7 +36,7 @@ class Parameter(Tensor):
             arr = data._data
         else:
             raise TypeError(f"Parameter(): data must be a Tensor or None, got {type(data).__name__}")
-        if requires_grad and arr.dtype.kind not in "fc":
+        if requires_grad and arr.dtype.kind not in "fcV":  # V: bfloat16
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t = object.__new__(cls)
         _init(t, arr, bool(requires_grad))

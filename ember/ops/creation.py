@@ -143,7 +143,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
         arr = np.array(arr, dtype=D.to_np(dtype) if dtype is not None else None, copy=True)
     if dtype is not None:
         arr = arr.astype(D.to_np(dtype), copy=False)
-    if requires_grad and arr.dtype.kind not in "fc":
+    if requires_grad and arr.dtype.kind not in "fcV":  # V: bfloat16
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     return _finish(arr, device, requires_grad)
 
@@ -387,7 +387,7 @@ def _rng(generator):
 def _random(sample, size, generator, dtype, device, requires_grad, default=None):
     shape = _shape_args(size)
     npd = (default or D.default_float_np()) if dtype is None else D.to_np(dtype)
-    if default is None and npd.kind != "f":
+    if default is None and npd.kind not in "fV":  # V: bfloat16
         raise NotImplementedError(f"random floating-point sampling is not implemented for {D.from_np(npd)}")
     arr = sample(_rng(generator), shape, npd)
     if not isinstance(arr, np.ndarray):

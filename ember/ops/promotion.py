@@ -104,6 +104,8 @@ def _promote(a, b):
     if isinstance(s, float):
         if tk in "biu":
             t = to_dtype(t, D.get_default_dtype())
+        elif tk == "V":  # bfloat16: PyTorch rounds the number to bfloat16 first (add, sub, pow ...)
+            s = t._data.dtype.type(s)
     elif isinstance(s, int):
         if tk == "b":
             t = to_dtype(t, D.int64)
@@ -124,6 +126,11 @@ def _binop(fn, a, b):
                 return fn.apply(a, b)
         elif type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind == "f":
             return fn.apply(a, b)  # float tensor op Python float: NumPy keeps the tensor's dtype
+        elif (type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind == "V"
+              and fn.node_name in ("MulBackward0", "DivBackward0")):
+            # bfloat16 * or / a Python float: PyTorch keeps the number in float32 (NumPy computes in
+            # float32 here too, and Function rounds the result to bfloat16)
+            return fn.apply(a, b)
         a, b = _promote(a, b)
         return fn.apply(a, b)
     except ValueError:
@@ -141,7 +148,7 @@ def _apply2(fn, a, b):
 
 
 def _either_float(a, b):
-    return any(isinstance(v, float) or (isinstance(v, Tensor) and v._data.dtype.kind in "fc") for v in (a, b))
+    return any(isinstance(v, float) or (isinstance(v, Tensor) and v._data.dtype.kind in "fcV") for v in (a, b))
 
 
 def _float_operands(a, b):

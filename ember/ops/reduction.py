@@ -44,6 +44,8 @@ class Sum(Function):
     def forward(ctx, x, axes, keepdim, npd):
         ctx.shape = x.shape
         ctx.kept = _kept_shape(x.shape, axes)
+        if npd is None and x.dtype.kind == "V":  # bfloat16 accumulates in float32, as PyTorch's does
+            return x.sum(axis=axes, keepdims=keepdim, dtype=np.float32).astype(x.dtype)
         return x.sum(axis=axes, keepdims=keepdim, dtype=npd)
 
     @staticmethod
@@ -96,8 +98,8 @@ class Mean(Function):
         ctx.kept = _kept_shape(x.shape, axes)
         n = x.size if axes is None else math.prod(x.shape[a] for a in axes)
         ctx.n = n
-        r = x.mean(axis=axes, keepdims=keepdim)
-        return r.astype(x.dtype, copy=False)
+        r = x.mean(axis=axes, keepdims=keepdim, dtype=np.float32 if x.dtype.kind == "V" else None)
+        return r.astype(x.dtype, copy=False)  # (bfloat16: accumulated in float32, rounded once)
 
     @staticmethod
     def backward(ctx, g):
@@ -118,7 +120,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=Non
         keepdim = keepdims
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":  # V: bfloat16
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {input.dtype.name.capitalize()}")
     axes = _axes(dim, input._data.ndim)
@@ -476,7 +478,7 @@ class LogSumExp(Function):
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":  # V: bfloat16
         input = input.to(D.get_default_dtype())
     axes = _axes(dim, input._data.ndim) or tuple(range(input._data.ndim))
     return LogSumExp.apply(input, axes, keepdim)

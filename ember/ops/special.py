@@ -186,7 +186,7 @@ def polygamma(n, input):
     """The ``n``-th derivative of digamma; differentiable in ``input``."""
     if not isinstance(n, int) or n < 0:
         raise RuntimeError(f"polygamma(n, x) does not support negative n (got {n}).")
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":  # V: bfloat16
         input = E.to_dtype(input, D.get_default_dtype())
     if n == 0:
         return digamma(input)  # noqa: F821

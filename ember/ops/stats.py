@@ -62,7 +62,7 @@ def _lcse_generic(xp, x, dim):
 
 
 def logcumsumexp(input, dim):
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":  # V: bfloat16
         input = E.to_dtype(input, D.get_default_dtype())
     if input.dim() == 0:
         return input.clone()

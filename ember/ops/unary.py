@@ -145,7 +145,7 @@ def _make_unary(name, node_name, fwd, bwd, saves, float_only):
 
     if float_only:
         def op(input, *, out=None):
-            if input._data.dtype.kind not in "fc":
+            if input._data.dtype.kind not in "fcV":  # V: bfloat16
                 input = to_dtype(input, D.get_default_dtype())
             r = cls.apply(input)
             return r if out is None else _out(r, out)

@@ -598,7 +598,7 @@ def _softmax_apply(fn, name, input, dim, dtype):
         dim = _softmax_dim(name, input.dim())
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":  # V: bfloat16
         raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
                            f"'{input.dtype.name.capitalize()}'")
     if input.dim() == 0:

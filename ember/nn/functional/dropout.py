@@ -26,7 +26,7 @@ def _check_p(p):
 def _keep_mask(input: Tensor, shape, p):
     """Bernoulli(1 - p) keep-mask of ``shape`` (broadcastable to the input) in the input's dtype."""
     npd = input._data.dtype
-    if npd.kind != "f":
+    if npd.kind not in "fV":  # V: bfloat16
         raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
     keep = uniform_like(input, shape) >= p
     return keep.astype(npd)

@@ -558,6 +558,9 @@ class Module(ModuleStateDict):
     def half(self) -> "Module":
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
+    def bfloat16(self) -> "Module":
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+
     # ------------------------------------------------------------------ printing
     def _get_name(self) -> str:
         return type(self).__name__

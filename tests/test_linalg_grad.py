@@ -277,6 +277,9 @@ def test_triangular_solve_legacy(upper, transpose, unit):
                    + (r.cloned_coefficient * weight(m, (3, 3), np.float64)).sum(),
                    mat((2, 3, 2)), _tri_matrix((2, 3, 3)), outputs=lambda r: list(r))
     assert ye.solution.grad_fn.name() == yt.solution.grad_fn.name() == "TriangularSolveBackward0"
+    b, a = mat((3, 2)), _tri_matrix((3, 3))
+    check(lambda m, y, x: y.triangular_solve(x, upper=upper, transpose=transpose).solution,
+          lambda m, s: (s * weight(m, s.shape, np.float64)).sum(), b, a, outputs=lambda s: s)
 
 
 def test_solve_triangular_gradcheck_and_errors():

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import torch
 
 import ember
@@ -324,3 +326,20 @@ def test_eigh_gradcheck_and_gradgradcheck():
         return w, v * v
     assert ember.autograd.gradcheck(f, (x,))
     assert ember.autograd.gradgradcheck(f, (x,))
+
+
+# --------------------------------------------------------------------------- property test over shapes
+@settings(max_examples=25, deadline=None)
+@given(batch=st.lists(st.integers(1, 2), max_size=2), m=st.integers(1, 5), n=st.integers(1, 5),
+       seed=st.integers(0, 2 ** 16))
+def test_decompositions_random_shapes(batch, m, n, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(tuple(batch) + (m, n))
+    w_rec = rng.standard_normal((m, n))
+
+    def svd_loss(mod, y):
+        return (((y.U * y.S.unsqueeze(-2)) @ y.Vh) * mod.tensor(w_rec)).sum() + y.U.abs().sum() + y.Vh.abs().sum()
+    check(lambda mod, x: mod.linalg.svd(x, full_matrices=False), svd_loss, a)
+    check(lambda mod, x: mod.linalg.qr(x), lambda mod, y: (y.Q @ y.R * mod.tensor(w_rec)).sum()
+          + (y.R * y.R).sum(), a)
+    check(lambda mod, x: mod.linalg.pinv(x), lambda mod, p: (p * mod.tensor(w_rec.T)).sum(), a)

@@ -25,6 +25,7 @@ import math
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...backends import namespace_of
+from ...backends.kernels import Kernel
 
 
 def _ntuple(v, n, name="argument"):
@@ -108,6 +109,14 @@ def _im2col_nl(x, kshape, params):
         x = x[(slice(None), slice(None)) + tuple(slice(0, x.shape[2 + i] + min(p[1], 0)) for i, p in enumerate(pads))]
     N, C = x.shape[:2]
     S = tuple(x.shape[2 + i] + pads[i][0] + max(pads[i][1], 0) for i in range(nd))
+    k = _IM2COL.on(xp, x.dtype)
+    if k is not None:
+        if not x.flags.c_contiguous:
+            x = xp.ascontiguousarray(x)
+        out = tuple(_out_size(S[i], kshape[i], stride[i], (0, 0), dil[i]) for i in range(nd))
+        L, K = math.prod(out), math.prod(kshape)
+        col = k(x, *_geom3(N, C, x.shape[2:], out, kshape, stride, [p[0] for p in pads], dil), size=C * K * L * N)
+        return col.reshape(groups, C // groups * K, L * N), out
     xt = xp.zeros((C,) + S + (N,), dtype=x.dtype) if any(p[0] or p[1] > 0 for p in pads) \
         else xp.empty((C,) + S + (N,), dtype=x.dtype)
     xt[(slice(None),) + tuple(slice(p[0], p[0] + x.shape[2 + i]) for i, p in enumerate(pads))] = \
@@ -131,27 +140,41 @@ def _cols_nl(g, groups):
     return xp.ascontiguousarray(gm).reshape(groups, O // groups, -1)
 
 
-def _conv_fwd(x, w, params, want_col=False):
+def _conv_fwd(x, w, params, want_col=False, bias=None):
     groups = params[3]
     xp = namespace_of(x)
     col, out = _im2col_nl(x, w.shape[2:], params)
     y = _wmat(w, groups) @ col                                   # one GEMM per group: (g, O/g, L * N)
     N, nd = x.shape[0], len(out)
-    y = xp.ascontiguousarray(y.reshape((w.shape[0],) + out + (N,)).transpose((nd + 1, 0) + tuple(range(1, nd + 1))))
+    k = _CONV_OUT.on(xp, y.dtype)
+    if k is not None:
+        O, L = w.shape[0], math.prod(out)
+        y = k(y, y if bias is None else bias, L, N, O, int(bias is not None), size=N * O * L).reshape((N, O) + out)
+    else:
+        y = xp.ascontiguousarray(y.reshape((w.shape[0],) + out + (N,)).transpose((nd + 1, 0) + tuple(range(1, nd + 1))))
+        if bias is not None:
+            y += bias.reshape((1, -1) + (1,) * nd)
     return (y, col) if want_col else y
 
 
-def _conv_grad_input(g, w, params, xshape):
+def _conv_grad_input(g, w, params, xshape, gm=None):
     """conv^T(g, w): one GEMM per group, then col2im with the batch as the innermost axis: every
-    kernel offset's add then runs over long contiguous rows (out_w * N) instead of rows of out_w."""
+    kernel offset's add then runs over long contiguous rows (out_w * N) instead of rows of out_w.
+    ``gm`` is ``_cols_nl(g, groups)`` when the caller already has it."""
     stride, pads, dil, groups = params
     xp = namespace_of(g)
     N, O = g.shape[:2]
     out = g.shape[2:]
     kshape = w.shape[2:]
     nd = len(kshape)
-    gcol = _wmat(w, groups).swapaxes(-1, -2) @ _cols_nl(g, groups)              # (g, C/g*K, L*N)
+    gcol = _wmat(w, groups).swapaxes(-1, -2) @ (_cols_nl(g, groups) if gm is None else gm)  # (g, C/g*K, L*N)
     C = xshape[1]
+    k = _COL2IM.on(xp, gcol.dtype)
+    if k is not None:
+        if not gcol.flags.c_contiguous:
+            gcol = xp.ascontiguousarray(gcol)
+        geom = _geom3(N, C, xshape[2:], out, kshape, stride, [p[0] for p in pads], dil)
+        return k(gcol, *geom, size=math.prod(xshape)).reshape(tuple(xshape))
     padded = tuple(xshape[2 + i] + pads[i][0] + max(pads[i][1], 0) for i in range(nd))
     gx = xp.zeros((C,) + padded + (N,), dtype=gcol.dtype)
     gcol = gcol.reshape((C,) + tuple(kshape) + tuple(out) + (N,))
@@ -163,13 +186,15 @@ def _conv_grad_input(g, w, params, xshape):
     return xp.ascontiguousarray(gx.transpose((nd + 1, 0) + tuple(range(1, nd + 1))))
 
 
-def _conv_grad_weight(x, g, params, wshape, col=None):
+def _conv_grad_weight(x, g, params, wshape, col=None, gm=None):
     groups = params[3]
     if col is None:
         col, _ = _im2col_nl(x, wshape[2:], params)
+    if gm is None:
+        gm = _cols_nl(g, groups)
     # (col @ g^T)^T: the long L*N axis as the GEMM's inner dimension of a C-order operand, ~1.7x
     # faster with OpenBLAS than g @ col^T for these skinny shapes
-    gw = (col @ _cols_nl(g, groups).swapaxes(-1, -2)).swapaxes(-1, -2)     # (g, O/g, C/g*K)
+    gw = (col @ gm.swapaxes(-1, -2)).swapaxes(-1, -2)     # (g, O/g, C/g*K)
     return gw.reshape(wshape)
 
 
@@ -192,6 +217,94 @@ def _bias_grad(g):
     return g.sum(axis=(0,) + tuple(range(2, g.ndim)))
 
 
+# --------------------------------------------------------------------------- device kernels
+# On a GPU the array kernels above cost one launch per kernel offset (col2im), plus padding, transposing
+# and bias copies; on a device that compiles kernels each of im2col, col2im and the output transpose
+# (+ bias) is one kernel. They see 1-d and 2-d convolutions as 3-d ones with unit leading dims; the
+# column layout is the array path's: (C, kD, kH, kW, oD, oH, oW, N), the batch innermost.
+_GEOM = ("int32 N, int32 C, int32 D, int32 H, int32 W, int32 OD, int32 OH, int32 OW, int32 KD, int32 KH, "
+         "int32 KW, int32 sd, int32 sh, int32 sw, int32 pd, int32 ph, int32 pw, int32 dd, int32 dh, int32 dw")
+
+_IM2COL = Kernel(
+    "raw T x, " + _GEOM, "T col",
+    """
+    long long t = i;
+    const int nb = (int)(t % N);
+    t /= N;
+    const int ow = (int)(t % OW);
+    t /= OW;
+    const int oh = (int)(t % OH);
+    t /= OH;
+    const int od = (int)(t % OD);
+    t /= OD;
+    const int k3 = (int)(t % KW);
+    t /= KW;
+    const int k2 = (int)(t % KH);
+    t /= KH;
+    const int k1 = (int)(t % KD);
+    const long long ch = t / KD;
+    const int a = od * sd - pd + k1 * dd;
+    const int b = oh * sh - ph + k2 * dh;
+    const int c = ow * sw - pw + k3 * dw;
+    col = (a >= 0 && a < D && b >= 0 && b < H && c >= 0 && c < W)
+        ? x[((((long long)nb * C + ch) * D + a) * H + b) * W + c] : (T)0;
+    """, "ember_im2col")
+
+# the adjoint of im2col, gathered: every input element sums its kernel offsets in the array path's order
+_COL2IM = Kernel(
+    "raw T gcol, " + _GEOM, "T gx",
+    """
+    long long t = i;
+    const int c = (int)(t % W);
+    t /= W;
+    const int b = (int)(t % H);
+    t /= H;
+    const int a = (int)(t % D);
+    t /= D;
+    const long long ch = t % C;
+    const int nb = (int)(t / C);
+    T acc = (T)0;
+    for (int k1 = 0; k1 < KD; ++k1) {
+      const int ta = a + pd - k1 * dd;
+      if (ta < 0) break;
+      if (ta % sd != 0 || ta / sd >= OD) continue;
+      const int od = ta / sd;
+      for (int k2 = 0; k2 < KH; ++k2) {
+        const int tb = b + ph - k2 * dh;
+        if (tb < 0) break;
+        if (tb % sh != 0 || tb / sh >= OH) continue;
+        const int oh = tb / sh;
+        for (int k3 = 0; k3 < KW; ++k3) {
+          const int tc = c + pw - k3 * dw;
+          if (tc < 0) break;
+          if (tc % sw != 0 || tc / sw >= OW) continue;
+          const int ow = tc / sw;
+          acc += gcol[((((((ch * KD + k1) * KH + k2) * KW + k3) * OD + od) * OH + oh) * OW + ow) * N + nb];
+        }
+      }
+    }
+    gx = acc;
+    """, "ember_col2im")
+
+# (O, L, N) GEMM result -> (N, O, L), plus the bias (``has_bias`` 0: ``b`` is not read)
+_CONV_OUT = Kernel(
+    "raw T y, raw T b, int64 L, int64 N, int64 O, int32 has_bias", "T out",
+    """
+    const long long l = i % L;
+    const long long t = i / L;
+    const long long o = t % O;
+    const T v = y[(o * L + l) * N + t / O];
+    out = has_bias ? v + b[o] : v;
+    """, "ember_conv_out")
+
+
+def _geom3(N, C, spatial, out, kshape, stride, lo, dil):
+    """The device kernels' geometry arguments, 1-d and 2-d padded to 3-d."""
+    one = (1,) * (3 - len(kshape))
+    return ((N, C) + one + tuple(spatial) + one + tuple(out) + one + tuple(kshape) + one + tuple(stride)
+            + (0,) * len(one) + tuple(lo) + one + tuple(dil))
+
+
 # --------------------------------------------------------------------------- primitives
 class Convolution(Function):
     """y = conv(x, w) + b, or (``transposed``) y = conv^T(x, w) + b with output spatial shape ``oshape``."""
@@ -206,12 +319,12 @@ class Convolution(Function):
         ctx.save_for_backward(x, w)
         if transposed:
             y = _conv_grad_input(x, w, params, (x.shape[0], w.shape[1] * params[3]) + tuple(oshape))
+            if b is not None:
+                y += b.reshape((1, -1) + (1,) * (y.ndim - 2))
         elif len(ctx.needs_input_grad) > 1 and ctx.needs_input_grad[1]:
-            y, ctx.col = _conv_fwd(x, w, params, want_col=True)
+            y, ctx.col = _conv_fwd(x, w, params, want_col=True, bias=b)
         else:
-            y = _conv_fwd(x, w, params)
-        if b is not None:
-            y += b.reshape((1, -1) + (1,) * (y.ndim - 2))
+            y = _conv_fwd(x, w, params, bias=b)
         return y
 
     @staticmethod
@@ -240,10 +353,11 @@ class Convolution(Function):
             if need[1]:
                 gw = _conv_grad_weight(g, x, p, ctx.wshape)
         else:
+            gm = _cols_nl(g, p[3]) if need[0] and need[1] else None    # shared by both gradients
             if need[0]:
-                gx = _conv_grad_input(g, w, p, ctx.xshape)
+                gx = _conv_grad_input(g, w, p, ctx.xshape, gm)
             if need[1]:
-                gw = _conv_grad_weight(x, g, p, ctx.wshape, getattr(ctx, "col", None))
+                gw = _conv_grad_weight(x, g, p, ctx.wshape, getattr(ctx, "col", None), gm)
         if need[2]:
             gb = _bias_grad(g)
         return gx, gw, gb, None, None, None

@@ -235,12 +235,14 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if self._data.size == 0
                                else "Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._data.reshape(()))
+        a = self._data
+        return bool(a.reshape(()) if type(a) is np.ndarray else to_host(a).reshape(()))
 
     def _scalar(self, kind):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return kind(self._data.reshape(())[()].item())
+        a = self._data
+        return kind((a if type(a) is np.ndarray else to_host(a)).reshape(())[()].item())
 
     def __float__(self):
         return self._scalar(float)
@@ -254,7 +256,7 @@ class Tensor:
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self._data.reshape(())[()].item())
+        return self._scalar(int)
 
     def item(self):
         if self._data.size != 1:
@@ -279,10 +281,10 @@ class Tensor:
             return self._data.get()
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return self._data
-
         if self._data.dtype.kind == "V":
             raise TypeError("Got unsupported ScalarType BFloat16")  # as PyTorch: NumPy has no bfloat16
+        return self._data
+
     def __array__(self, dtype=None, copy=None):
         a = self._cpu_array()
         return a if dtype is None else a.astype(dtype)

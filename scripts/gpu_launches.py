@@ -22,17 +22,21 @@ import ember.backends  # noqa: E402
 
 def count_step(name, warmup=2):
     """A Counter of the device calls one training step of workload ``name`` makes."""
+    saved = ember.backends._cupy
     ember.backends._cupy = fake_cupy.make()
-    step = {n: b for n, b, _, _ in gpu.CASES}[name](ember)
-    for _ in range(warmup):
-        step()
-    fake_cupy.calls.clear()
-    fake_cupy.counting[0] = True
     try:
-        step()
+        step = {n: b for n, b, _, _ in gpu.CASES}[name](ember)
+        for _ in range(warmup):
+            step()
+        fake_cupy.calls.clear()
+        fake_cupy.counting[0] = True
+        try:
+            step()
+        finally:
+            fake_cupy.counting[0] = False
+        return fake_cupy.calls.copy()
     finally:
-        fake_cupy.counting[0] = False
-    return fake_cupy.calls.copy()
+        ember.backends._cupy = saved
 
 
 def main():

@@ -59,8 +59,49 @@ def to_host(arr):
     """A NumPy array of ``arr``'s values (a device-to-host copy for CuPy arrays)."""
     if type(arr) is np.ndarray:
         return arr
+    if _pending_checks:
+        flush_checks()
     transfers["d2h"] += 1
     return arr.get()
+
+
+# Checks of device data (a class index out of range in a loss, an embedding index) are not read on the host
+# when the op runs: that would make the host wait for the device in the middle of every step. Like PyTorch's
+# device-side asserts, a failed check is reported at the next point where the host waits for the device
+# anyway: a value read on the host (item(), bool(), tolist(), cpu(), printing, saving) or
+# ember.cuda.synchronize(). Ember raises the CPU's exception and message there (PyTorch: a RuntimeError,
+# "device-side assert triggered", which also poisons the CUDA context; Ember's device stays usable).
+_pending_checks = []
+_MAX_PENDING = 64
+
+
+def check_later(flag, error) -> None:
+    """Remember a device check: ``flag`` is a 0-d device bool, True when the check failed, and ``error()``
+    builds the exception to raise then. On NumPy arrays the check runs at once."""
+    if type(flag) is np.ndarray or isinstance(flag, (bool, np.bool_)):
+        if bool(flag):
+            raise error()
+        return
+    _pending_checks.append((flag, error))
+    if len(_pending_checks) >= _MAX_PENDING:
+        flush_checks()
+
+
+def flush_checks() -> None:
+    """Read every pending device check on the host (one copy per device) and raise the first failure."""
+    if not _pending_checks:
+        return
+    items = _pending_checks[:]
+    _pending_checks.clear()
+    by_dev = {}
+    for flag, error in items:
+        by_dev.setdefault(device_of(flag), []).append((flag, error))
+    for group in by_dev.values():
+        xp = namespace_of(group[0][0])
+        failed = xp.stack([f.reshape(()) for f, _ in group]).get()
+        for bad, (_, error) in zip(failed, group):
+            if bad:
+                raise error()
 
 
 def to_device(arr, dev: device):

@@ -45,3 +45,14 @@ class Kernel:
             k = self._compiled[xp] = make(self.in_params, self.out_params, self.body, self.name,
                                           preamble=self.preamble)
         return k
+
+
+def rows_fit(x, d: int) -> bool:
+    """Whether a row-per-thread kernel suits ``x`` seen as (x.size // d, d) rows: C-contiguous, enough rows
+    to spread over the device, and rows short enough for one thread's loop."""
+    return 0 < d <= 8192 and x.size // d >= 32 and x.flags.c_contiguous
+
+
+def same_float(x, *others) -> bool:
+    """Whether every array of ``others`` that is given has ``x``'s dtype and is C-contiguous."""
+    return all(o is None or (o.dtype == x.dtype and o.flags.c_contiguous) for o in others)

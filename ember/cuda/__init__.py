@@ -53,8 +53,11 @@ def get_device_properties(device=None):
 
 
 def synchronize(device=None) -> None:
-    """Wait for every kernel queued on the device to finish (needed before timing GPU work)."""
+    """Wait for every kernel queued on the device to finish (needed before timing GPU work); a device check
+    that failed meanwhile (an index out of range) raises here."""
     _cp().cuda.Device(current_device() if device is None else int(getattr(device, "index", device) or 0)).synchronize()
+    from ..backends import flush_checks
+    flush_checks()
 
 
 def manual_seed(seed: int) -> None:

@@ -14,6 +14,7 @@ import fake_cupy
 @pytest.fixture
 def cuda(monkeypatch):
     fake = fake_cupy.install(monkeypatch)
+    monkeypatch.setattr(ember.backends, "_pending_checks", [])
     ember.cuda.reset_transfer_counts()
     return fake
 

@@ -24,7 +24,8 @@ from conftest import assert_close
 pytestmark = pytest.mark.skipif(not kernel_emu.available(), reason="g++ is needed to run kernels on the CPU")
 
 # every module that defines kernels: importing them fills the registry
-KERNEL_MODULES = ["ember.optim.adam"]
+KERNEL_MODULES = ["ember.optim.adam", "ember.nn.functional.pooling", "ember.nn.functional.conv",
+                  "ember.nn.functional.normalization", "ember.nn.functional.activation", "ember.nn.functional.loss"]
 
 
 def _all_kernels():
@@ -36,6 +37,7 @@ def _all_kernels():
 @pytest.fixture
 def cuda(monkeypatch):
     fake = fake_cupy.install(monkeypatch)
+    monkeypatch.setattr(ember.backends, "_pending_checks", [])
     ember.cuda.reset_transfer_counts()
     return fake
 

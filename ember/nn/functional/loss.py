@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ..._tensor import Tensor, _wrap
 from ...autograd.function import Function
-from ...backends import namespace_of, scatter_at
+from ...backends import check_later, namespace_of, scatter_at, to_host
+from ...backends.kernels import Kernel, rows_fit, same_float
 from ...ops import _bw as B
 from ...ops import elementwise as E
 from ...ops import unary as U
@@ -353,12 +356,18 @@ def _class_target(input: Tensor, target: Tensor, name: str):
     return input, target, False
 
 
+def _target_error(t, bad):
+    def make():
+        return IndexError(f"Target {int(to_host(t[bad]).reshape(-1)[0])} is out of bounds.")
+    return make
+
+
 def _check_targets(t, c, ignore_index):
     bad = (t < 0) | (t >= c)
     if ignore_index is not None:
         bad &= t != ignore_index
-    if bool(bad.any()):
-        raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
+    # on a device the flag is read at the next synchronisation, not now (backends.check_later)
+    check_later(bad.any(), _target_error(t, bad))
 
 
 class _ClassLoss(Function):
@@ -371,6 +380,8 @@ class _ClassLoss(Function):
         xp = namespace_of(x)
         valid = t != ignore_index
         tc = xp.where(valid, t, 0)
+        if xp is not np:  # a bad target is reported later (check_later): read a valid class now
+            xp.clip(tc, 0, x.shape[1] - 1, out=tc)
         wt = (w[tc] if w is not None else xp.ones(t.shape, dtype=x.dtype)) * valid
         wt = wt.astype(x.dtype, copy=False)
         denom = wt.sum() if reduction == "mean" else None
@@ -426,6 +437,49 @@ class NllLoss2d(NllLoss):
     node_name = "NllLoss2DBackward0"
 
 
+# On a device, cross entropy of (N, C) logits with class indices runs as two kernels: a row kernel (one thread
+# per sample) for log-softmax, the picked log-probability, the sample weight and the target check, and an
+# element-wise kernel for the input gradient. The target check is read at the next synchronisation.
+_CE_FWD = Kernel(
+    "raw T x, int64 t, raw T w, int64 C, int64 ignore, int32 hasw", "raw T logp, T loss, T wt, int64 tc, bool bad",
+    """
+    long long o = (long long)i * C;
+    T m = x[o];
+    for (long long j = 1; j < C; ++j) { T v = x[o + j]; if (v > m || v != v) m = v; }
+    double s = 0;
+    for (long long j = 0; j < C; ++j) s += (double)exp(x[o + j] - m);
+    T ls = log((T)s);
+    for (long long j = 0; j < C; ++j) logp[o + j] = (x[o + j] - m) - ls;
+    bool valid = t != ignore;
+    bool oob = valid && (t < 0 || t >= C);
+    bool use = valid && !oob;
+    long long k = use ? t : 0;
+    T ww = use ? (hasw ? w[k] : (T)1) : (T)0;
+    bad = oob;
+    tc = k;
+    wt = ww;
+    loss = -logp[o + k] * ww;
+    """, "ember_cross_entropy_fwd")
+
+_CE_BWD = Kernel(
+    "T lp, T wt, T g, T den, int64 tc, int64 C", "T gx",
+    """
+    T s = wt * (g / den);
+    T p = exp(lp) * s;
+    gx = ((long long)(i % C) == tc) ? p - s : p;
+    """, "ember_cross_entropy_bwd")
+
+
+def _ce_kernel(x, t, w, smoothing):
+    """The device namespace when cross entropy's fused kernels suit these arrays, else None."""
+    if type(x) is np.ndarray or smoothing or x.ndim != 2 or t.dtype != np.int64:
+        return None
+    if not (rows_fit(x, x.shape[1]) and same_float(x, w) and t.flags.c_contiguous):
+        return None
+    xp = namespace_of(x)
+    return xp if _CE_FWD.on(xp, x.dtype) is not None else None
+
+
 class CrossEntropy(_ClassLoss):
     """Fused ``nll_loss(log_softmax(x, 1))`` with label smoothing; the input gradient is
     ``softmax - smoothed one-hot`` (weighted), computed from the saved log-probabilities."""
@@ -435,6 +489,18 @@ class CrossEntropy(_ClassLoss):
 
     @classmethod
     def forward(cls, ctx, x, t, w, ignore_index, reduction, smoothing):
+        xp = ctx.fused = _ce_kernel(x, t, w, smoothing)
+        if xp is not None:
+            n, c = x.shape
+            logp, loss, wt, tc, bad = (xp.empty_like(x), xp.empty(n, dtype=x.dtype), xp.empty(n, dtype=x.dtype),
+                                       xp.empty(n, dtype=np.int64), xp.empty(n, dtype=np.bool_))
+            _CE_FWD.on(xp)(x, t, x if w is None else w, c, ignore_index, int(w is not None), logp, loss, wt, tc, bad)
+            check_later(bad.any(), _target_error(t, bad))
+            ctx.tc, ctx.wt, ctx.reduction = tc, wt, reduction
+            ctx.denom = wt.sum() if reduction == "mean" else None
+            ctx.save_for_backward(x, w)
+            ctx.logp, ctx.smoothing, ctx.ignore_index, ctx.t = logp, smoothing, ignore_index, t
+            return cls._reduce_arr(xp, loss, ctx)
         xp, tcol, wt = cls._setup(ctx, x, t, w, ignore_index, reduction)
         logp = x - x.max(axis=1, keepdims=True)
         logp -= xp.log(xp.exp(logp).sum(axis=1, keepdims=True))
@@ -461,6 +527,12 @@ class CrossEntropy(_ClassLoss):
             (gx,) = _graph_backward(composite, (x,), (True,), g)
             return gx, None, None, None, None, None
         xp = namespace_of(g)
+        if ctx.fused is not None and xp is ctx.fused and g.dtype == ctx.logp.dtype:
+            lp = ctx.logp
+            den = ctx.denom if ctx.reduction == "mean" else lp.dtype.type(1)
+            gg = g.reshape(-1, 1) if ctx.reduction == "none" else g
+            gx = _CE_BWD.on(xp)(lp, ctx.wt.reshape(-1, 1), gg, den, ctx.tc.reshape(-1, 1), lp.shape[1])
+            return gx, None, None, None, None, None
         eps = ctx.smoothing
         c = ctx.logp.shape[1]
         p = xp.exp(ctx.logp)
@@ -553,7 +625,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     x, t, unbatched = _class_target(input, target, "cross_entropy")
     c = x.shape[1]
-    _check_targets(t._data, c, ignore_index)
+    if _ce_kernel(x._data, t._data, None if weight is None else weight._data, label_smoothing) is None:
+        _check_targets(t._data, c, ignore_index)  # else the fused kernel checks the targets
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")

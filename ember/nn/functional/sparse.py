@@ -1,10 +1,12 @@
 """Lookup tables: ``embedding``, ``embedding_bag`` and ``one_hot``."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..._tensor import Tensor, _wrap
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
-from ...backends import namespace_of, scatter_at
+from ...backends import check_later, namespace_of, scatter_at
 
 __all__ = ["embedding", "embedding_bag", "one_hot"]
 
@@ -24,9 +26,19 @@ def _check_indices(input: Tensor, name: str):
                            f"Tensor instead (while checking arguments for {name})")
 
 
+def _index_error():
+    return IndexError("index out of range in self")
+
+
 def _check_range(idx, n):
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
-        raise IndexError("index out of range in self")
+    if not idx.size:
+        return
+    if type(idx) is np.ndarray:
+        if int(idx.min()) < 0 or int(idx.max()) >= n:
+            raise _index_error()
+        return
+    xp = namespace_of(idx)  # on a device: read at the next synchronisation, not now (backends.check_later)
+    check_later(xp.logical_or(idx < 0, idx >= n).any(), _index_error)
 
 
 class Embedding(Function):
@@ -37,6 +49,8 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, w, idx, padding_idx, scale_grad_by_freq):
+        if type(idx) is not np.ndarray:  # a bad index is reported later (check_later): read a valid row now
+            idx = namespace_of(idx).clip(idx, 0, w.shape[0] - 1)
         ctx.save_for_backward(idx)
         ctx.wshape, ctx.padding_idx, ctx.scale = w.shape, padding_idx, scale_grad_by_freq
         return w[idx]

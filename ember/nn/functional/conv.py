@@ -157,10 +157,10 @@ def _conv_fwd(x, w, params, want_col=False, bias=None):
     return (y, col) if want_col else y
 
 
-def _conv_grad_input(g, w, params, xshape, gm=None):
+def _conv_grad_input(g, w, params, xshape, gm=None, bias=None):
     """conv^T(g, w): one GEMM per group, then col2im with the batch as the innermost axis: every
     kernel offset's add then runs over long contiguous rows (out_w * N) instead of rows of out_w.
-    ``gm`` is ``_cols_nl(g, groups)`` when the caller already has it."""
+    ``gm`` is ``_cols_nl(g, groups)`` when the caller already has it; ``bias`` (conv_transpose's) is added."""
     stride, pads, dil, groups = params
     xp = namespace_of(g)
     N, O = g.shape[:2]
@@ -174,7 +174,8 @@ def _conv_grad_input(g, w, params, xshape, gm=None):
         if not gcol.flags.c_contiguous:
             gcol = xp.ascontiguousarray(gcol)
         geom = _geom3(N, C, xshape[2:], out, kshape, stride, [p[0] for p in pads], dil)
-        return k(gcol, *geom, size=math.prod(xshape)).reshape(tuple(xshape))
+        gx = k(gcol, gcol if bias is None else bias, int(bias is not None), *geom, size=math.prod(xshape))
+        return gx.reshape(tuple(xshape))
     padded = tuple(xshape[2 + i] + pads[i][0] + max(pads[i][1], 0) for i in range(nd))
     gx = xp.zeros((C,) + padded + (N,), dtype=gcol.dtype)
     gcol = gcol.reshape((C,) + tuple(kshape) + tuple(out) + (N,))
@@ -183,7 +184,10 @@ def _conv_grad_input(g, w, params, xshape, gm=None):
         gx[(slice(None),) + sl] += gcol[(slice(None),) + offs]
     if any(p[0] or p[1] for p in pads):
         gx = gx[(slice(None),) + tuple(slice(p[0], p[0] + xshape[2 + i]) for i, p in enumerate(pads))]
-    return xp.ascontiguousarray(gx.transpose((nd + 1, 0) + tuple(range(1, nd + 1))))
+    gx = xp.ascontiguousarray(gx.transpose((nd + 1, 0) + tuple(range(1, nd + 1))))
+    if bias is not None:
+        gx += bias.reshape((1, -1) + (1,) * nd)
+    return gx
 
 
 def _conv_grad_weight(x, g, params, wshape, col=None, gm=None):
@@ -251,8 +255,9 @@ _IM2COL = Kernel(
     """, "ember_im2col")
 
 # the adjoint of im2col, gathered: every input element sums its kernel offsets in the array path's order
+# (plus conv_transpose's bias when ``has_bias``)
 _COL2IM = Kernel(
-    "raw T gcol, " + _GEOM, "T gx",
+    "raw T gcol, raw T bias, int32 has_bias, " + _GEOM, "T gx",
     """
     long long t = i;
     const int c = (int)(t % W);
@@ -283,7 +288,7 @@ _COL2IM = Kernel(
         }
       }
     }
-    gx = acc;
+    gx = has_bias ? acc + bias[ch] : acc;
     """, "ember_col2im")
 
 # (O, L, N) GEMM result -> (N, O, L), plus the bias (``has_bias`` 0: ``b`` is not read)
@@ -318,9 +323,7 @@ class Convolution(Function):
         ctx.xshape, ctx.wshape = x.shape, w.shape
         ctx.save_for_backward(x, w)
         if transposed:
-            y = _conv_grad_input(x, w, params, (x.shape[0], w.shape[1] * params[3]) + tuple(oshape))
-            if b is not None:
-                y += b.reshape((1, -1) + (1,) * (y.ndim - 2))
+            y = _conv_grad_input(x, w, params, (x.shape[0], w.shape[1] * params[3]) + tuple(oshape), bias=b)
         elif len(ctx.needs_input_grad) > 1 and ctx.needs_input_grad[1]:
             y, ctx.col = _conv_fwd(x, w, params, want_col=True, bias=b)
         else:

@@ -401,12 +401,14 @@ def _rows(x, nd):
 
 
 class _MaxPoolDevice(Function):
-    """Max pooling as one device kernel (value and PyTorch's flat index), its backward as one more."""
+    """Max pooling as one device kernel (value and PyTorch's flat index), its backward as one more.
+    Without ``with_idx`` only the values are outputs: the engine then has no index output to give a
+    zero gradient (a device fill per call)."""
 
     raw = True
 
     @staticmethod
-    def forward(ctx, x, geom, out_shape):
+    def forward(ctx, x, geom, out_shape, with_idx):
         xp = namespace_of(x)
         lead, R = _rows(x, len(out_shape))
         if not x.flags.c_contiguous:
@@ -415,19 +417,22 @@ class _MaxPoolDevice(Function):
         if ctx.needs_input_grad:
             ctx.geom, ctx.xshape, ctx.R, ctx.idx = geom, x.shape, R, idx
             ctx.S = math.prod(x.shape[len(lead):])
+        y = y.reshape(lead + tuple(out_shape))
+        if not with_idx:
+            return y
         idx_out = idx.reshape(lead + tuple(out_shape))
         ctx.mark_non_differentiable(idx_out)
-        return y.reshape(lead + tuple(out_shape)), idx_out
+        return y, idx_out
 
     @staticmethod
     def backward(ctx, g, _gi=None):
         R, S, xshape = ctx.R, ctx.S, ctx.xshape
         if isinstance(g, Tensor):
-            return _scatter_tensor(g, ctx.idx.reshape(R, -1), R, S).reshape(xshape), None, None
+            return _scatter_tensor(g, ctx.idx.reshape(R, -1), R, S).reshape(xshape), None, None, None
         xp = namespace_of(g)
         if not g.flags.c_contiguous:
             g = xp.ascontiguousarray(g)
-        return _MAX_BWD.on(xp)(g, ctx.idx, *ctx.geom, size=R * S).reshape(xshape), None, None
+        return _MAX_BWD.on(xp)(g, ctx.idx, *ctx.geom, size=R * S).reshape(xshape), None, None, None
 
 
 def _avg_fwd_arr(x, geom, out_shape):
@@ -536,8 +541,7 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     spatial, k, s, p, d, out = _pool_dims(input, nd, kernel_size, stride, padding, dilation, ceil_mode, name)
     xp = namespace_of(input._data)
     if _MAX_FWD.on(xp, input._data.dtype) is not None:
-        y, idx = _fn(_MaxPoolDevice, node).apply(input, _geom(spatial, out, k, s, p, d, 0), out)
-        return (y, idx) if return_indices else y
+        return _fn(_MaxPoolDevice, node).apply(input, _geom(spatial, out, k, s, p, d, 0), out, return_indices)
     if k == s and not any(p) and all(dd == 1 for dd in d) and all(o * kk <= n for o, kk, n in zip(out, k, spatial)):
         y, idx = _fn(_MaxPoolTiled, node).apply(input, k, out)   # the common case: no gather table
         return (y, idx) if return_indices else y
@@ -632,8 +636,7 @@ def _adaptive(input, output_size, nd, name, node, kind, return_indices=False):
         ones = (1,) * nd
         geom = _geom(spatial, osz, ones, ones, (0,) * nd, ones, 2)
         if kind == "max":
-            y, idx = _fn(_MaxPoolDevice, node).apply(input, geom, osz)
-            return (y, idx) if return_indices else y
+            return _fn(_MaxPoolDevice, node).apply(input, geom, osz, return_indices)
         return _fn(_AvgPoolDevice, node).apply(input, geom + (0, 0), osz)
     dims = [_adaptive_dim(n, o, xp) for n, o in zip(spatial, osz)]
     table, valid = _table(dims, spatial, xp)

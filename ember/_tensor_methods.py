@@ -591,7 +591,7 @@ def bind():
 def _bind_more(T, methods):
     """Methods of ``ops/special.py``, ``ops/shape_more.py``, ``ops/stats.py``, matrix functions, and the
     in-place variants PyTorch has for ops bound above."""
-    from . import linalg as LA
+    from .ops import linalg_matrix as LA
     from .ops import shape_more as SM
     from .ops import special as SP
     from .ops import stats as ST

@@ -69,7 +69,7 @@ def _source(ins, outs, body, preamble, ctype, gpu):
             if gpu else "extern \"C\" void run(long long _n, void** _a) {\n  for (long long i = 0; i < _n; ++i) {")
     return (f"{head}typedef {ctype} T;\n"
             "struct _Index { long long n; __device__ long long size() const { return n; } };\n"
-            f"{preamble}\n{loop}\n    _Index _ind = {{_n}};\n    {decl}\n    {{\n{body}\n    }}\n  }}\n}}\n")
+            f"{preamble}\n{loop}\n    _Index _ind = {{_n}};\n    {decl}\n    {{\n{body};\n    }}\n  }}\n}}\n")  # CuPy adds the ";" too
 
 
 def cuda_source(kernel, dtype) -> str:

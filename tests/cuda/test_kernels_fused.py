@@ -214,3 +214,16 @@ def test_training_steps_make_few_device_calls_and_no_host_syncs(cuda):
         syncs = sum(v for k, v in c.items() if k.startswith("SYNC"))
         assert syncs == 0, c
         assert sum(c.values()) <= most, (name, sum(c.values()), c.most_common(10))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_fused(cuda, dtype):
+    a = np.random.default_rng(8).standard_normal((5, 7))
+    a[0, :3] = 0.0
+    xe, xt = _both(a, dtype)
+    g = np.random.default_rng(9).standard_normal(a.shape).astype(dtype)
+    ye, yt = ember.relu(xe), torch.relu(xt)
+    _, used = _kernels_called(lambda: ye.backward(ember.tensor(g).cuda()))
+    yt.backward(torch.tensor(g))
+    assert used == {"ember_relu_bwd"}
+    assert_close(xe.grad.cpu(), xt.grad, **_tol(dtype))

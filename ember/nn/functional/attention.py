@@ -140,7 +140,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         E = embed_dim
         if key is query and value is query:
             qkv = _linear(query, in_proj_weight, in_proj_bias)
-            q, k, v = qkv[..., :E], qkv[..., E:2 * E], qkv[..., 2 * E:]
+            q, k, v = qkv.split(E, -1)  # one node: its backward is one concatenation
         else:
             b = in_proj_bias
             q = _linear(query, in_proj_weight[:E], None if b is None else b[:E])

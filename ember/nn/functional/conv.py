@@ -22,6 +22,8 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
+
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...backends import namespace_of
@@ -109,7 +111,7 @@ def _im2col_nl(x, kshape, params):
         x = x[(slice(None), slice(None)) + tuple(slice(0, x.shape[2 + i] + min(p[1], 0)) for i, p in enumerate(pads))]
     N, C = x.shape[:2]
     S = tuple(x.shape[2 + i] + pads[i][0] + max(pads[i][1], 0) for i in range(nd))
-    k = _IM2COL.on(xp, x.dtype)
+    k = None if xp is np else _IM2COL.on(xp, x.dtype)   # NumPy: the array path
     if k is not None:
         if not x.flags.c_contiguous:
             x = xp.ascontiguousarray(x)
@@ -146,7 +148,7 @@ def _conv_fwd(x, w, params, want_col=False, bias=None):
     col, out = _im2col_nl(x, w.shape[2:], params)
     y = _wmat(w, groups) @ col                                   # one GEMM per group: (g, O/g, L * N)
     N, nd = x.shape[0], len(out)
-    k = _CONV_OUT.on(xp, y.dtype)
+    k = None if xp is np else _CONV_OUT.on(xp, y.dtype)   # NumPy: the array path
     if k is not None:
         O, L = w.shape[0], math.prod(out)
         y = k(y, y if bias is None else bias, L, N, O, int(bias is not None), size=N * O * L).reshape((N, O) + out)
@@ -169,7 +171,7 @@ def _conv_grad_input(g, w, params, xshape, gm=None, bias=None):
     nd = len(kshape)
     gcol = _wmat(w, groups).swapaxes(-1, -2) @ (_cols_nl(g, groups) if gm is None else gm)  # (g, C/g*K, L*N)
     C = xshape[1]
-    k = _COL2IM.on(xp, gcol.dtype)
+    k = None if xp is np else _COL2IM.on(xp, gcol.dtype)   # NumPy: the array path
     if k is not None:
         if not gcol.flags.c_contiguous:
             gcol = xp.ascontiguousarray(gcol)

@@ -540,7 +540,7 @@ def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, retu
     _prep(input, nd, name)
     spatial, k, s, p, d, out = _pool_dims(input, nd, kernel_size, stride, padding, dilation, ceil_mode, name)
     xp = namespace_of(input._data)
-    if _MAX_FWD.on(xp, input._data.dtype) is not None:
+    if xp is not np and _MAX_FWD.on(xp, input._data.dtype) is not None:
         return _fn(_MaxPoolDevice, node).apply(input, _geom(spatial, out, k, s, p, d, 0), out, return_indices)
     if k == s and not any(p) and all(dd == 1 for dd in d) and all(o * kk <= n for o, kk, n in zip(out, k, spatial)):
         y, idx = _fn(_MaxPoolTiled, node).apply(input, k, out)   # the common case: no gather table
@@ -580,7 +580,7 @@ def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_
         raise RuntimeError(f"\"{name}\" not implemented for '{str(input.dtype).split('.')[-1]}'")
     spatial, k, s, p, d, out = _pool_dims(input, nd, kernel_size, stride, padding, 1, ceil_mode, name)
     xp = namespace_of(input._data)
-    if _AVG_FWD.on(xp, input._data.dtype) is not None:
+    if xp is not np and _AVG_FWD.on(xp, input._data.dtype) is not None:
         geom = _geom(spatial, out, k, s, p, d, 1) + (int(bool(count_include_pad)), int(divisor_override or 0))
         return _fn(_AvgPoolDevice, node).apply(input, geom, out)
     dims = [_window_dim(n, kk, ss, pp, 1, o, xp) for n, kk, ss, pp, o in zip(spatial, k, s, p, out)]
@@ -632,7 +632,7 @@ def _adaptive(input, output_size, nd, name, node, kind, return_indices=False):
     _prep(input, nd, name)
     spatial, osz = _adaptive_sizes(input, output_size, nd, name)
     xp = namespace_of(input._data)
-    if _MAX_FWD.on(xp, input._data.dtype) is not None and all(osz):
+    if xp is not np and _MAX_FWD.on(xp, input._data.dtype) is not None and all(osz):
         ones = (1,) * nd
         geom = _geom(spatial, osz, ones, ones, (0,) * nd, ones, 2)
         if kind == "max":

@@ -1,7 +1,6 @@
 """Fill, copy and clone as graph ops, and the complex parts (``real``/``imag`` views, ``conj``)."""
 from __future__ import annotations
 
-from .._tensor import _wrap
 from ..autograd.function import Function
 from ..backends import namespace_of
 from . import _bw as B
@@ -67,15 +66,21 @@ def clone(input, *, memory_format=None):
 
 
 def real(input):
+    """The real parts of a complex tensor, as PyTorch: a differentiable view (``view_as_real(z)[..., 0]``)."""
     if not input.is_complex():
         return input
-    return _wrap(input._data.real)
+    from .complex_view import view_as_real
+    from .shape_more import select
+    return select(view_as_real(input), -1, 0)
 
 
 def imag(input):
+    """The imaginary parts of a complex tensor: a differentiable view (``view_as_real(z)[..., 1]``)."""
     if not input.is_complex():
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return _wrap(input._data.imag)
+    from .complex_view import view_as_real
+    from .shape_more import select
+    return select(view_as_real(input), -1, 1)
 
 
 class Conj(Function):

@@ -96,13 +96,20 @@ class Mul(Function):
         a, b = ctx.saved_tensors
         need = ctx.needs_input_grad
         sa, sb = ctx.shapes
-        ga = sum_to(g * B.conj(b) if _is_complex(b) else g * b, sa) if need[0] else None
-        gb = sum_to(g * a, sb) if need[1] else None
+        ga = sum_to(g * _cj(b), sa) if need[0] else None  # complex: times the conjugate, as PyTorch
+        gb = sum_to(g * _cj(a), sb) if need[1] else None
         return ga, gb
 
 
 def _is_complex(x):
     return getattr(x, "dtype", None) is not None and getattr(x.dtype, "kind", "") == "c"
+
+
+def _cj(x):
+    """Complex conjugate of an array, Tensor or Python scalar (real values unchanged)."""
+    if isinstance(x, complex):
+        return x.conjugate()
+    return B.conj(x) if _is_complex(x) else x
 
 
 class Div(Function):
@@ -121,6 +128,10 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need = ctx.needs_input_grad
+        if _is_complex(b) or isinstance(b, complex) or _is_complex(a):  # complex: conj of the derivative
+            ga = sum_to(g / _cj(b), ctx.shapes[0]) if need[0] else None
+            gb = sum_to(-g * _cj(a / (b * b)), _shape(b)) if need[1] else None
+            return ga, gb
         ga = sum_to(g / b, ctx.shapes[0]) if need[0] else None
         gb = sum_to(-g * a / (b * b), _shape(b)) if need[1] else None
         return ga, gb

@@ -130,6 +130,12 @@ def _sinh_any(x):
     return _UNARY_FUNCS["sinh"](x) if isinstance(x, Tensor) else namespace_of(x).sinh(x)
 
 
+# complex-differentiable ops of the table: their gradient for complex input is conj(f'(z)) times g
+_HOLOMORPHIC = frozenset(("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "reciprocal",
+                          "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
+                          "atanh", "sigmoid", "neg"))
+
+
 def _make_unary(name, node_name, fwd, bwd, saves, float_only):
     def forward(ctx, x):
         y = fwd(namespace_of(x), x)
@@ -142,11 +148,17 @@ def _make_unary(name, node_name, fwd, bwd, saves, float_only):
     def backward(ctx, g):
         if saves == "y":
             (y,) = ctx.saved_tensors
-            return bwd(g, None, y)
-        if saves == "x":
+            x = None
+        elif saves == "x":
             (x,) = ctx.saved_tensors
-            return bwd(g, x, None)
-        return bwd(g, None, None)
+            y = None
+        else:
+            return bwd(g, None, None)
+        saved = x if y is None else y
+        if name in _HOLOMORPHIC and (saved.is_complex() if isinstance(saved, Tensor) else saved.dtype.kind == "c"):
+            # complex input: PyTorch's gradient is g * conj(f'(z)) = conj(conj(g) * f'(z))
+            return B.conj(bwd(B.conj(g), x, y))
+        return bwd(g, x, y)
 
     cls = type(name.capitalize(), (Function,), {
         "raw": True, "node_name": node_name, "__doc__": f"Elementwise ``{name}``.",

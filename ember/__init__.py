@@ -199,7 +199,8 @@ def __getattr__(name):
     # Subpackages that pull in more code load on first use, keeping ``import ember`` fast.
     import importlib
     if name in ("nn", "optim", "utils", "distributed", "cuda", "viz", "serialization", "testing", "hub", "jit",
-                "backends", "special", "fft", "multiprocessing", "amp", "onnx", "profiler", "func"):
+                "backends", "special", "fft", "multiprocessing", "amp", "onnx", "profiler", "func",
+                "distributions"):
         try:
             mod = importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:

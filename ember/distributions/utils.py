@@ -1,0 +1,83 @@
+"""Helpers shared by the distributions: broadcasting parameters, probs <-> logits, lazy properties."""
+from __future__ import annotations
+
+from numbers import Number
+
+__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+
+
+def broadcast_all(*values):
+    """Tensors and Python numbers broadcast to one shape, as tensors.
+
+    Numbers take the dtype and device of the first tensor among ``values`` (the default float dtype
+    when all are numbers), so ``Normal(0., scale)`` follows ``scale``'s dtype. Raises ValueError for
+    anything else, RuntimeError when the shapes do not broadcast."""
+    import ember
+    ref = None
+    for v in values:
+        if isinstance(v, ember.Tensor):
+            ref = v
+            break
+        if not isinstance(v, Number):
+            raise ValueError("Input arguments must all be instances of numbers.Number, "
+                             "torch.Tensor or objects implementing __torch_function__.")
+    for v in values:
+        if not isinstance(v, (ember.Tensor, Number)):
+            raise ValueError("Input arguments must all be instances of numbers.Number, "
+                             "torch.Tensor or objects implementing __torch_function__.")
+    if ref is None:
+        dtype = ember.get_default_dtype()
+        return tuple(ember.tensor(float(v), dtype=dtype) for v in values)
+    values = [v if isinstance(v, ember.Tensor) else ember.tensor(v, dtype=ref.dtype, device=ref.device)
+              for v in values]
+    return ember.broadcast_tensors(*values)
+
+
+def _sum_rightmost(value, dim):
+    """``value`` summed over its ``dim`` rightmost dims (unchanged for ``dim == 0``)."""
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[:-dim]) + (-1,)).sum(-1)
+
+
+def logits_to_probs(logits, is_binary: bool = False):
+    """Probabilities from logits: sigmoid when ``is_binary``, else softmax over the last dim."""
+    if is_binary:
+        return logits.sigmoid()
+    return logits.softmax(-1)
+
+
+def clamp_probs(probs):
+    """``probs`` clamped into [eps, 1 - eps] (eps: the dtype's machine epsilon), so logs stay finite."""
+    import ember
+    eps = ember.finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def probs_to_logits(probs, is_binary: bool = False):
+    """Logits from probabilities: ``log(p) - log1p(-p)`` when ``is_binary``, else ``log(p)``,
+    computed on clamped probabilities."""
+    ps = clamp_probs(probs)
+    if is_binary:
+        return ps.log() - (-ps).log1p()
+    return ps.log()
+
+
+class lazy_property:
+    """A property computed on first access and then stored on the instance (in its ``__dict__``,
+    where it shadows this descriptor). Computed with grad mode on, so a value derived from
+    parameters that require grad stays differentiable even when first read under ``no_grad``."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+        self.__name__ = wrapped.__name__
+
+    def __get__(self, instance, obj_type=None):
+        if instance is None:
+            return self
+        import ember
+        with ember.enable_grad():
+            value = self.wrapped(instance)
+        instance.__dict__[self.wrapped.__name__] = value
+        return value

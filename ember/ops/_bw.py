@@ -96,6 +96,9 @@ def swap_last(g):
 def astype(g, np_dtype):
     if g.dtype == np_dtype if not _t(g) else g._data.dtype == np_dtype:
         return g
+    gd = g._data.dtype if _t(g) else g.dtype
+    if gd.kind == "c" and namespace_of(g._data if _t(g) else g).dtype(np_dtype).kind != "c":
+        g = g.real  # a complex gradient for a real input: its real part (PyTorch), without NumPy's warning
     if _t(g):
         from .elementwise import to_dtype
         from .._dtype import from_np

@@ -55,6 +55,7 @@ from .ops.shape_more import (ravel, select, rot90, diagflat, vsplit, hsplit, dsp
                              diagonal_scatter, as_strided, index_reduce, is_same_size)
 from .ops.stats import (logcumsumexp, cummin, diff, msort, quantile, nanquantile, nanmedian, mode, histc,  # noqa: F401,E402
                         bincount, searchsorted, bucketize, trapezoid, trapz, cumulative_trapezoid, cdist, renorm)
+from .ops.complex_view import view_as_real, view_as_complex  # noqa: F401,E402
 from . import autograd  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from . import return_types  # noqa: E402,F401

@@ -3,8 +3,6 @@ as ``torch.distributions``. Reparameterised samples (``rsample``) and every dete
 (``log_prob``, ``entropy``, ``cdf``, ``mean`` ...) are built from Ember's ops, so gradients flow to
 the parameters; samples come from Ember's generator, so ``ember.manual_seed`` makes them repeatable
 (the random streams differ from PyTorch's)."""
-from __future__ import annotations
-
 from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical

@@ -4,8 +4,6 @@ A constraint's ``check(value)`` returns a bool tensor of ``value``'s batch shape
 without the constraint's ``event_dim`` rightmost dims) saying which entries satisfy it. Their
 reprs (``GreaterThan(lower_bound=0.0)``) are PyTorch's, since validation errors print them.
 """
-from __future__ import annotations
-
 __all__ = [
     "Constraint", "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq",
     "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than",

@@ -86,10 +86,9 @@ class MultivariateNormal(Distribution):
     @lazy_property
     def precision_matrix(self):
         import ember
+        # (L L^T)^{-1} as a function of the whole matrix L, as PyTorch's cholesky_inverse differentiates it
         L = self._unbroadcasted_scale_tril
-        eye = ember.eye(L.shape[-1], dtype=L.dtype, device=L.device)
-        L_inv = ember.linalg.solve_triangular(L, eye, upper=False)
-        return (L_inv.mT @ L_inv).expand(self._matrix_shape())
+        return ember.linalg.inv(L @ L.mT).expand(self._matrix_shape())
 
     @property
     def mean(self):

@@ -30,7 +30,9 @@ def broadcast_all(*values):
         return tuple(ember.tensor(float(v), dtype=dtype) for v in values)
     values = [v if isinstance(v, ember.Tensor) else ember.tensor(v, dtype=ref.dtype, device=ref.device)
               for v in values]
-    return ember.broadcast_tensors(*values)
+    shape = tuple(ember.broadcast_shapes(*[tuple(v.shape) for v in values]))
+    # tensors already of the full shape are kept as they are (no view): leaves stay leaves
+    return tuple(v if tuple(v.shape) == shape else v.expand(shape) for v in values)
 
 
 def _sum_rightmost(value, dim):

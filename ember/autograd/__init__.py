@@ -1,9 +1,10 @@
 """``ember.autograd``: backward, grad, Function, grad modes, gradcheck, anomaly detection, trace."""
-from __future__ import annotations
 
-from .function import Function, FunctionCtx, Node, once_differentiable  # noqa: F401
-from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled,  # noqa: F401
-                        is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled)
+# torch.autograd's names only: FunctionCtx and once_differentiable are in ember.autograd.function, Node in
+# ember.autograd.graph, is_grad_enabled and is_anomaly_enabled at the top level, as in PyTorch
+from .function import Function  # noqa: F401
+from .grad_mode import (detect_anomaly, enable_grad, inference_mode, no_grad, set_detect_anomaly,  # noqa: F401
+                        set_grad_enabled)
 from . import graph  # noqa: F401
 
 

@@ -3,7 +3,6 @@ with the reverse-mode engine (``vjp``, ``jacobian``, ``hessian``, ``vhp``) and t
 trick for forward-mode products (``jvp``, ``hvp``), as PyTorch does. ``vectorize=True`` is accepted
 and runs the same row-by-row loop (there is no vmap); ``strategy="forward-mode"`` is not supported.
 """
-from __future__ import annotations
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 

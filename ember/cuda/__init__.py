@@ -3,7 +3,6 @@
 Tensors on ``"cuda"`` hold CuPy arrays and every op runs through CuPy's array namespace. Without
 CuPy (or without a GPU) ``is_available()`` is False and nothing here imports CuPy eagerly.
 """
-from __future__ import annotations
 
 from .. import backends as _backends
 
@@ -117,3 +116,10 @@ class device:
 
 def is_initialized() -> bool:
     return _backends._cupy not in (None, False)
+
+
+# torch.cuda's names, plus two Ember-only host<->device transfer counters (tests count syncs with them)
+__all__ = ["current_device", "device", "device_count", "empty_cache", "get_device_name", "get_device_properties",
+           "is_available", "is_initialized", "manual_seed", "manual_seed_all", "max_memory_allocated",
+           "memory_allocated", "memory_reserved", "reset_transfer_counts", "set_device", "synchronize",
+           "transfer_counts"]

@@ -4,15 +4,15 @@ Start ranks with ``mpiexec -n N python train.py`` or ``python -m ember.distribut
 train.py``, call ``init_process_group(backend="mpi")``, and use the collectives on tensors in place.
 mpi4py is imported on first use only; ``import ember`` never loads MPI.
 """
-from __future__ import annotations
 
-import os
-import sys
-import time
-import traceback
-from enum import Enum
+# module imports are private (``_np``, ``_os`` ...): dir(ember.distributed) holds torch.distributed's names only
+import os as _os
+import sys as _sys
+import time as _time
+import traceback as _traceback
+from enum import Enum as _Enum
 
-import numpy as np
+import numpy as _np
 
 _MPI = None
 _world = None  # the default ProcessGroup once initialised
@@ -47,7 +47,7 @@ def is_initialized() -> bool:
     return _world is not None
 
 
-class ReduceOp(Enum):
+class ReduceOp(_Enum):
     SUM = "sum"
     AVG = "avg"
     PRODUCT = "product"
@@ -98,14 +98,14 @@ def _excepthook(exc_type, exc, tb):
     """A rank that raises prints its traceback and aborts the whole job instead of hanging the others."""
     rank = _world.rank() if _world is not None else "?"
     text = (f"[ember.distributed rank {rank}] uncaught exception; aborting all ranks\n" +
-            "".join(traceback.format_exception(exc_type, exc, tb)))
-    sys.stderr.flush()
-    os.write(2, text.encode("utf-8", "replace"))  # one unbuffered write: all of it reaches the launcher
-    time.sleep(0.5)  # let the launcher forward it before Abort tears the job down
+            "".join(_traceback.format_exception(exc_type, exc, tb)))
+    _sys.stderr.flush()
+    _os.write(2, text.encode("utf-8", "replace"))  # one unbuffered write: all of it reaches the launcher
+    _time.sleep(0.5)  # let the launcher forward it before Abort tears the job down
     try:
         _mpi().COMM_WORLD.Abort(1)
     finally:
-        os._exit(1)
+        _os._exit(1)
 
 
 def init_process_group(backend: str | None = "mpi", init_method: str | None = None, timeout=None,
@@ -121,8 +121,8 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
                          "as an alias for CPU training scripts")
     MPI = _mpi()
     comm = MPI.COMM_WORLD
-    env_rank = os.environ.get("RANK")
-    env_size = os.environ.get("WORLD_SIZE")
+    env_rank = _os.environ.get("RANK")
+    env_size = _os.environ.get("WORLD_SIZE")
     want_rank = rank if rank >= 0 else (int(env_rank) if env_rank is not None else None)
     want_size = world_size if world_size > 0 else (int(env_size) if env_size is not None else None)
     if want_size is not None and want_size != comm.Get_size():
@@ -134,7 +134,7 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
     _world = ProcessGroup(comm)
     GroupMember.WORLD = _world
     if comm.Get_size() > 1:
-        sys.excepthook = _excepthook
+        _sys.excepthook = _excepthook
 
 
 def destroy_process_group(group: ProcessGroup | None = None) -> None:
@@ -142,8 +142,8 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
     if group is None or group is _world:
         _world = None
         GroupMember.WORLD = None
-        if sys.excepthook is _excepthook:
-            sys.excepthook = sys.__excepthook__
+        if _sys.excepthook is _excepthook:
+            _sys.excepthook = _sys.__excepthook__
 
 
 def _group(group):
@@ -206,9 +206,9 @@ def barrier(group: ProcessGroup | None = None, async_op: bool = False, device_id
 def _host(t):
     """A C-contiguous host array holding the tensor's values (the tensor's own array when possible)."""
     a = t._data
-    if type(a) is not np.ndarray:
-        return np.ascontiguousarray(a.get())
-    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    if type(a) is not _np.ndarray:
+        return _np.ascontiguousarray(a.get())
+    return a if a.flags.c_contiguous else _np.ascontiguousarray(a)
 
 
 def _write_back(t, buf):
@@ -216,7 +216,7 @@ def _write_back(t, buf):
     if buf is a:
         t._vc[0] += 1
         return
-    if type(a) is np.ndarray:
+    if type(a) is _np.ndarray:
         a[...] = buf
     else:
         from ..backends import to_device
@@ -280,7 +280,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 
     def finish():
         if avg:
-            np.divide(buf, g.size(), out=buf, casting="unsafe")
+            _np.divide(buf, g.size(), out=buf, casting="unsafe")
         _write_back(tensor, buf)
     return _run(g, lambda: g.comm.Allreduce(MPI.IN_PLACE, buf, op=mop),
                 lambda: g.comm.Iallreduce(MPI.IN_PLACE, buf, op=mop), finish, async_op)
@@ -316,7 +316,7 @@ def reduce(tensor, dst: int, op=ReduceOp.SUM, group=None, async_op=False):
     def finish():
         if is_root:
             if op in (ReduceOp.AVG, "avg"):
-                np.divide(buf, g.size(), out=buf, casting="unsafe")
+                _np.divide(buf, g.size(), out=buf, casting="unsafe")
             _write_back(tensor, buf)
     return _run(g, lambda: g.comm.Reduce(send, buf if is_root else None, op=mop, root=root),
                 lambda: g.comm.Ireduce(send, buf if is_root else None, op=mop, root=root), finish, async_op)
@@ -329,7 +329,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     if len(tensor_list) != g.size():
         raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} entries but the group has {g.size()} ranks")
     buf = _host(tensor)
-    out = np.empty((g.size(),) + buf.shape, dtype=buf.dtype)
+    out = _np.empty((g.size(),) + buf.shape, dtype=buf.dtype)
 
     def finish():
         for t, part in zip(tensor_list, out):
@@ -344,7 +344,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     if output_tensor.numel() != buf.size * g.size():
         raise ValueError(f"all_gather_into_tensor: output has {output_tensor.numel()} elements, expected "
                          f"{buf.size * g.size()} (world {g.size()} x input {tuple(input_tensor.shape)})")
-    out = np.empty(buf.size * g.size(), dtype=buf.dtype)
+    out = _np.empty(buf.size * g.size(), dtype=buf.dtype)
     return _run(g, lambda: g.comm.Allgather(buf, out), lambda: g.comm.Iallgather(buf, out),
                 lambda: _write_back(output_tensor, out.reshape(tuple(output_tensor.shape))), async_op)
 
@@ -359,12 +359,12 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     if buf.size != output.numel() * g.size():
         raise ValueError(f"reduce_scatter_tensor: input has {buf.size} elements, expected "
                          f"{output.numel() * g.size()} (world {g.size()} x output {tuple(output.shape)})")
-    out = np.empty(output.numel(), dtype=buf.dtype)
+    out = _np.empty(output.numel(), dtype=buf.dtype)
     mop = _mpi_op(op)
 
     def finish():
         if op in (ReduceOp.AVG, "avg"):
-            np.divide(out, g.size(), out=out, casting="unsafe")
+            _np.divide(out, g.size(), out=out, casting="unsafe")
         _write_back(output, out.reshape(tuple(output.shape)))
     return _run(g, lambda: g.comm.Reduce_scatter_block(buf, out, op=mop),
                 lambda: g.comm.Ireduce_scatter_block(buf, out, op=mop), finish, async_op)
@@ -383,7 +383,7 @@ def gather(tensor, gather_list=None, dst: int = 0, group=None, async_op=False):
     is_root = g.rank() == root
     if is_root and (gather_list is None or len(gather_list) != g.size()):
         raise ValueError("gather: the destination rank needs a gather_list with one tensor per rank")
-    out = np.empty((g.size(),) + buf.shape, dtype=buf.dtype) if is_root else None
+    out = _np.empty((g.size(),) + buf.shape, dtype=buf.dtype) if is_root else None
 
     def finish():
         if is_root:
@@ -402,7 +402,7 @@ def scatter(tensor, scatter_list=None, src: int = 0, group=None, async_op=False)
     if is_root:
         if scatter_list is None or len(scatter_list) != g.size():
             raise ValueError("scatter: the source rank needs a scatter_list with one tensor per rank")
-        send = np.ascontiguousarray(np.stack([_host(t) for t in scatter_list]))
+        send = _np.ascontiguousarray(_np.stack([_host(t) for t in scatter_list]))
     else:
         send = None
     return _run(g, lambda: g.comm.Scatter(send, buf, root=root), lambda: g.comm.Iscatter(send, buf, root=root),
@@ -454,4 +454,6 @@ def irecv(tensor, src: int | None = None, group=None, tag: int = 0) -> Work:
 __all__ = ["init_process_group", "destroy_process_group", "is_available", "is_initialized", "get_rank",
            "get_world_size", "barrier", "all_reduce", "broadcast", "reduce", "all_gather",
            "all_gather_into_tensor", "reduce_scatter_tensor", "gather", "scatter", "send", "recv", "isend",
-           "irecv", "new_group", "ReduceOp", "Work", "ProcessGroup"]
+           "irecv", "new_group", "ReduceOp", "Work", "ProcessGroup", "Backend", "GroupMember", "group",
+           "get_backend", "get_process_group_ranks", "is_mpi_available", "reduce_scatter", "all_gather_object",
+           "broadcast_object_list"]

@@ -7,15 +7,21 @@ bit with PyTorch's. ``step(epoch)`` (deprecated in PyTorch) uses the closed form
 """
 from __future__ import annotations
 
-import math
-import types
-import warnings
-from bisect import bisect_right
-from collections import Counter
-from typing import Any, Callable, Iterable
+# helpers are private (``_math``, ``_Counter`` ...) and the typing names exist for annotations only, so
+# dir(lr_scheduler) is torch.optim.lr_scheduler's names
+import math as _math
+import types as _types
+import typing as _typing
+import warnings as _warnings
+from bisect import bisect_right as _bisect_right
+from collections import Counter as _Counter
 
 from .._tensor import Tensor
 from .optimizer import Optimizer
+
+if _typing.TYPE_CHECKING:
+    from typing import Any, Callable, Iterable
+del annotations  # the __future__ flag's name; the flag itself still applies to this whole module
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
@@ -102,7 +108,7 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
-            warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+            _warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
                           "later, you should call them in the opposite order: `optimizer.step()` before "
                           "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
                           "value of the learning rate schedule. See more details at "
@@ -110,7 +116,7 @@ class LRScheduler:
                           UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
-            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+            _warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
@@ -131,7 +137,7 @@ class LRScheduler:
 
     def _warn_outside_step(self) -> None:
         if not self._get_lr_called_within_step:
-            warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+            _warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
                           UserWarning, stacklevel=3)
 
 
@@ -158,7 +164,7 @@ class _LambdaState:
 
     def state_dict(self) -> dict[str, Any]:
         sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        sd["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+        sd["lr_lambdas"] = [None if isinstance(fn, _types.FunctionType) else fn.__dict__.copy()
                             for fn in self.lr_lambdas]
         return sd
 
@@ -222,7 +228,7 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones = Counter(milestones)
+        self.milestones = _Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -234,7 +240,7 @@ class MultiStepLR(LRScheduler):
 
     def _get_closed_form_lr(self) -> list:
         ms = sorted(self.milestones.elements())
-        return [base * self.gamma ** bisect_right(ms, self.last_epoch) for base in self.base_lrs]
+        return [base * self.gamma ** _bisect_right(ms, self.last_epoch) for base in self.base_lrs]
 
 
 class ConstantLR(LRScheduler):
@@ -344,14 +350,14 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return _group_values(self.optimizer, "lr")
         if self._step_count == 1 and e > 0:
-            return [lo + (base - lo) * (1 + math.cos(e * math.pi / T)) / 2 for base in self.base_lrs]
+            return [lo + (base - lo) * (1 + _math.cos(e * _math.pi / T)) / 2 for base in self.base_lrs]
         if (e - 1 - T) % (2 * T) == 0:
-            return [g["lr"] + (base - lo) * (1 - math.cos(math.pi / T)) / 2 for base, g in zip(self.base_lrs, groups)]
-        return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T)) * (g["lr"] - lo) + lo
+            return [g["lr"] + (base - lo) * (1 - _math.cos(_math.pi / T)) / 2 for base, g in zip(self.base_lrs, groups)]
+        return [(1 + _math.cos(_math.pi * e / T)) / (1 + _math.cos(_math.pi * (e - 1) / T)) * (g["lr"] - lo) + lo
                 for g in groups]
 
     def _get_closed_form_lr(self) -> list:
-        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * (1 + _math.cos(_math.pi * self.last_epoch / self.T_max)) / 2
                 for base in self.base_lrs]
 
 
@@ -375,7 +381,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def get_lr(self) -> list:
         self._warn_outside_step()
-        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+        return [self.eta_min + (base - self.eta_min) * (1 + _math.cos(_math.pi * self.T_cur / self.T_i)) / 2
                 for base in self.base_lrs]
 
     def step(self, epoch=None) -> None:
@@ -395,13 +401,13 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 if self.T_mult == 1:
                     self.T_cur = epoch % self.T_0
                 else:
-                    n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                    n = int(_math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
                     self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
                     self.T_i = self.T_0 * self.T_mult ** n
             else:
                 self.T_i = self.T_0
                 self.T_cur = epoch
-        self.last_epoch = math.floor(epoch)
+        self.last_epoch = _math.floor(epoch)
         self._get_lr_called_within_step = True
         try:
             values = self.get_lr()

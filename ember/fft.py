@@ -116,7 +116,7 @@ def _resize_all(x, dims, sizes):
 
 
 # --------------------------------------------------------------------------- the transforms
-def _c2c_n(input, s, dim, norm, forward):
+def _c2c_n(input, s, dim, norm, forward, one_dim=False):
     from .ops.fft import FftC2C, FftR2C
     norm = _norm(norm)
     x = _float_input(input)
@@ -124,7 +124,7 @@ def _c2c_n(input, s, dim, norm, forward):
     x = _resize_all(x, dims, sizes)
     if not dims:
         return _complex_input(x).clone()
-    if not x.is_complex():  # a real signal: PyTorch's R2C node, full spectrum (the inverse conjugated)
+    if one_dim and not x.is_complex():  # fft/ifft of a real signal: PyTorch's R2C node, full spectrum
         if forward:
             return FftR2C.apply(x, dims, norm, False)
         from .ops.fft import _DUAL
@@ -173,13 +173,13 @@ def _one(n, dim):
 def fft(input: _Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> _Tensor:
     """One-dimensional DFT of ``input`` along ``dim`` (length ``n`` after padding/trimming)."""
     s, d = _one(n, dim)
-    return _c2c_n(input, s, d, norm, True)
+    return _c2c_n(input, s, d, norm, True, one_dim=True)
 
 
 def ifft(input: _Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> _Tensor:
     """One-dimensional inverse DFT of ``input`` along ``dim``."""
     s, d = _one(n, dim)
-    return _c2c_n(input, s, d, norm, False)
+    return _c2c_n(input, s, d, norm, False, one_dim=True)
 
 
 def rfft(input: _Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> _Tensor:
@@ -274,7 +274,10 @@ def _freq(n, d, dtype, device, requires_grad, op, onesided):
         half = (n + 1) // 2
         if n - half:
             k._data[half:] -= n  # the negative frequencies, in place on a fresh tensor
-    k._data *= k._data.dtype.type(1.0 / (n * d))  # one multiply in the tensor's precision, as PyTorch
+    if n:
+        k._data *= k._data.dtype.type(1.0 / (n * d))  # one multiply in the tensor's precision, as PyTorch
+    else:
+        k._data[...] = float("nan")  # PyTorch's 0 * (1 / 0): rfftfreq(0) is [nan]
     if requires_grad:
         k.requires_grad_(True)
     return k

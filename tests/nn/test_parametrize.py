@@ -485,3 +485,56 @@ def test_legacy_spectral_norm_loads_version0_checkpoint():
     t2.eval()
     xe, xt = _input((2, 3))
     assert_close(em(xe), t2(xt), 1e-4, 1e-5)
+
+
+# ---------------------------------------------------------------- orthogonal
+@pytest.mark.parametrize("shape,omap,triv", [
+    ((4, 4), None, True), ((4, 4), "cayley", True), ((4, 4), "householder", True),
+    ((5, 3), None, True), ((3, 5), "householder", False), ((5, 3), "matrix_exp", False),
+    ((5, 3), "cayley", True), ((4, 4), "householder", False),
+])
+def test_orthogonal(shape, omap, triv):
+    tm, em = _pair_modules(lambda nn: nn.Linear(shape[1], shape[0]), None)
+    TPZ.orthogonal(tm, orthogonal_map=omap, use_trivialization=triv)
+    EPZ.orthogonal(em, orthogonal_map=omap, use_trivialization=triv)
+    assert list(em.state_dict()) == list(tm.state_dict())
+    assert em.parametrizations.weight[0].orthogonal_map.name == tm.parametrizations.weight[0].orthogonal_map.name
+    random_base = triv and shape[0] != shape[1]  # completed with random columns: take torch's
+    if not random_base:
+        for k, v in tm.state_dict().items():
+            assert_close(em.state_dict()[k], v, 1e-5, 1e-5)
+    _copy_state(tm, em)
+    w = em.weight.detach().numpy().astype(np.float64)
+    small = min(shape)
+    gram = w @ w.T if shape[0] < shape[1] else w.T @ w
+    np.testing.assert_allclose(gram, np.eye(small), atol=1e-5)
+    xe, xt = _input((3, shape[1]))
+    opt_t = torch.optim.SGD(tm.parameters(), lr=0.1)
+    opt_e = ember.optim.SGD(em.parameters(), lr=0.1)
+    for _ in range(3):
+        opt_t.zero_grad()
+        opt_e.zero_grad()
+        tm(xt).tanh().square().sum().backward()
+        em(xe).tanh().square().sum().backward()
+        _check_grads(em, tm, 1e-4, 1e-5)
+        opt_t.step()
+        opt_e.step()
+    assert_close(em.weight, tm.weight, 1e-4, 1e-5)
+
+
+def test_orthogonal_assign_and_errors():
+    tm, em = _pair_modules(lambda nn: nn.Linear(4, 4), None)
+    TPZ.orthogonal(tm)
+    EPZ.orthogonal(em)
+    q = np.linalg.qr(np.random.default_rng(7).standard_normal((4, 4)))[0].astype(np.float32)
+    tm.weight = torch.tensor(q)
+    em.weight = ember.tensor(q)
+    assert_close(em.parametrizations.weight[0].base, tm.parametrizations.weight[0].base)
+    assert_close(em.weight, tm.weight, 1e-5, 1e-5)
+    with pytest.raises(ValueError, match="Expected a matrix"):
+        EPZ.orthogonal(enn.Linear(3, 4), name="bias")
+    with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
+        EPZ.orthogonal(enn.Linear(3, 4), orthogonal_map="svd")
+    m = EPZ.orthogonal(enn.Linear(4, 4), use_trivialization=False)
+    with pytest.raises(NotImplementedError, match="use_trivialization=False"):
+        m.weight = ember.tensor(q)

@@ -181,6 +181,18 @@ def dropout(input, p=0.5, train=True):
     return _d(input, p, train)
 
 
+def norm_except_dim(v, pow=2, dim=0):
+    """The ``pow``-norm of ``v`` over every dimension but ``dim`` (``dim=-1``: the whole tensor)."""
+    from .nn.utils.weight_norm import norm_except_dim as _n
+    return _n(v, pow, dim)
+
+
+def _weight_norm(v, g, dim=0):
+    """``v * (g / norm_except_dim(v, 2, dim))``, the weight of weight normalization."""
+    from .nn.utils.weight_norm import _weight_norm as _w
+    return _w(v, g, dim)
+
+
 # Python-type aliases PyTorch exposes
 float = float32  # noqa: A001
 double = float64

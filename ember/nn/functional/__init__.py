@@ -19,6 +19,7 @@ from .pooling import (max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indice
 from .vision import (interpolate, upsample, upsample_nearest, upsample_bilinear, pixel_shuffle,  # noqa: F401
                      pixel_unshuffle, unfold, fold)
 from .sampling import grid_sample, affine_grid  # noqa: F401
+from .ctc import ctc_loss  # noqa: F401
 from .attention import scaled_dot_product_attention, multi_head_attention_forward  # noqa: F401
 # linear/bilinear live with their modules (nn/modules/linear.py); imported last to avoid a cycle
 from ..modules.linear import linear, bilinear  # noqa: F401,E402

@@ -99,3 +99,48 @@ def test_adam_on_gpu_equals_cpu_path(opt_name, kw):
                     opt.state[p]["exp_avg_sq"].cpu().numpy())
     for a, b in zip(out["cuda"], out["cpu"]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_every_fused_kernel_runs_on_the_gpu_and_matches_the_cpu():
+    """Shapes large enough for the fused device paths (rows >= 32 ...), compared with the CPU path; afterwards every
+    kernel of ember.backends.kernels must have been compiled and launched on the GPU."""
+    import ember.nn.functional as F
+    from ember.backends import kernels
+    import test_kernels  # noqa: F401  (imports every module that defines kernels)
+    rng = np.random.default_rng(0)
+    img = rng.standard_normal((4, 3, 12, 12)).astype(np.float32)
+    mat = rng.standard_normal((48, 16)).astype(np.float32)
+    w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    wt = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    tgt = rng.integers(0, 16, 48)
+    tgt[3] = -100
+    cases = {
+        "layer_norm": (mat, lambda x, d: F.layer_norm(x, (16,), ember.ones(16, device=d) * 1.5, ember.ones(16, device=d))),
+        "softmax": (mat, lambda x, d: F.softmax(x, -1)),
+        "log_softmax": (mat, lambda x, d: F.log_softmax(x, -1)),
+        "cross_entropy": (mat, lambda x, d: F.cross_entropy(x, ember.tensor(tgt, device=d),
+                                                            ember.linspace(0.5, 1.5, 16, device=d))),
+        "relu": (mat, lambda x, d: F.relu(x)),
+        "max_pool2d": (img, lambda x, d: F.max_pool2d(x, 3, 2, 1)),
+        "avg_pool2d": (img, lambda x, d: F.avg_pool2d(x, 2)),
+        "adaptive_avg_pool2d": (img, lambda x, d: F.adaptive_avg_pool2d(x, 5)),
+        "conv2d": (img, lambda x, d: F.conv2d(x, ember.tensor(w, device=d), ember.arange(5.0, device=d), padding=1)),
+        "conv_transpose2d": (img, lambda x, d: F.conv_transpose2d(x, ember.tensor(wt, device=d),
+                                                                  ember.arange(2.0, device=d), stride=2)),
+    }
+    for name, (a, fn) in cases.items():
+        res = {}
+        for d in ("cpu", "cuda"):
+            x = ember.tensor(a, device=d, requires_grad=True)
+            out = fn(x, d)
+            (out * out).sum().backward()
+            res[d] = (out.detach().cpu().numpy(), x.grad.cpu().numpy())
+        for got, want in zip(res["cuda"], res["cpu"]):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=name)
+    p = ember.tensor(mat, device="cuda", requires_grad=True)
+    p.grad = ember.ones_like(p)
+    ember.optim.Adam([p]).step()
+    ember.cuda.synchronize()
+    cp = _cp()
+    unused = [k.name for k in kernels.REGISTRY if cp not in k._compiled]
+    assert not unused, f"fused kernels not exercised on the GPU: {unused}"

@@ -115,7 +115,8 @@ def test_every_fused_kernel_runs_on_the_gpu_and_matches_the_cpu():
     tgt = rng.integers(0, 16, 48)
     tgt[3] = -100
     cases = {
-        "layer_norm": (mat, lambda x, d: F.layer_norm(x, (16,), ember.ones(16, device=d) * 1.5, ember.ones(16, device=d))),
+        "layer_norm": (mat, lambda x, d: F.layer_norm(x, (16,), ember.full((16,), 1.5, device=d, requires_grad=True),
+                                                      ember.ones(16, device=d, requires_grad=True))),
         "softmax": (mat, lambda x, d: F.softmax(x, -1)),
         "log_softmax": (mat, lambda x, d: F.log_softmax(x, -1)),
         "cross_entropy": (mat, lambda x, d: F.cross_entropy(x, ember.tensor(tgt, device=d),

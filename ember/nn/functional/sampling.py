@@ -179,13 +179,14 @@ def _taps(xp, grid, sizes, mode, padding, align, want_grad):
 
 
 def _gather(xp, x, taps):
-    """(N, C, K, P) values of the taps; taps outside the input read 0 (never the clamped index)."""
+    """(N, K, P, C) values of the taps, gathered channels-last (one index per tap, C contiguous values
+    each); taps outside the input read 0 (never the clamped index)."""
     n, c = x.shape[:2]
-    xf = x.reshape(n, c, -1)
+    xt = xp.ascontiguousarray(x.reshape(n, c, -1).transpose(0, 2, 1))  # (N, L, C)
     k, p = taps.index.shape[1:]
-    vals = xp.take_along_axis(xf, taps.index.reshape(n, 1, k * p), axis=2).reshape(n, c, k, p)
+    vals = xt[xp.arange(n)[:, None], taps.index.reshape(n, k * p)].reshape(n, k, p, c)
     if taps.valid is not None:
-        vals = xp.where(taps.valid[:, None], vals, vals.dtype.type(0))
+        vals = xp.where(taps.valid[..., None], vals, vals.dtype.type(0))
     return vals
 
 
@@ -198,9 +199,9 @@ def _sample_forward(x, grid, mode, padding, align):
     taps = _taps(xp, g, sizes, mode, padding, align, False)
     vals = _gather(xp, x, taps)
     if taps.weight is None:
-        out = vals[:, :, 0]
+        out = vals[:, 0].transpose(0, 2, 1)
     else:
-        out = xp.einsum("nckp,nkp->ncp", vals, taps.weight)
+        out = xp.einsum("nkpc,nkp->ncp", vals, taps.weight)
     return xp.ascontiguousarray(out).reshape((n, c) + tuple(out_sp))
 
 
@@ -230,7 +231,7 @@ def _sample_backward(gout, x, grid, mode, padding, align, need_input, need_grid)
         if taps.dweights is None:  # nearest: the output is piecewise constant in the grid
             gg = xp.zeros_like(grid)
         else:
-            gv = xp.einsum("ncp,nckp->nkp", go, _gather(xp, x, taps))
+            gv = xp.einsum("ncp,nkpc->nkp", go, _gather(xp, x, taps))
             gg = xp.stack([(gv * dw).sum(1) for dw in taps.dweights], -1).astype(grid.dtype, copy=False)
             gg = gg.reshape(grid.shape)
     return gi, gg

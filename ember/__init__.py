@@ -229,3 +229,11 @@ def __getattr__(name):
         from . import serialization
         return getattr(serialization, name)
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+import warnings as _warnings  # noqa: E402
+
+# PyTorch's ops never warn about floating-point exceptions (log(0) is -inf, 0/0 is nan, silently); NumPy's ufuncs
+# do. Silence exactly those raised from Ember's own modules, at no cost per op (a filter is consulted only when a
+# warning is raised); the user's own NumPy code keeps NumPy's behaviour.
+_warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) encountered",
+                         RuntimeWarning, r"ember(\.|$)")

@@ -91,9 +91,60 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False):
     elif ord in (float("inf"), -float("inf")):
         s = A.abs().sum(d1, keepdim=True)
         r = s.amax(d0, keepdim=True) if ord > 0 else s.amin(d0, keepdim=True)
+    elif ord in (2, -2, "nuc"):
+        from .linalg_decomp import svdvals
+        sv = svdvals(A.movedim((d0, d1), (-2, -1)))
+        r = sv.sum(-1) if ord == "nuc" else (sv.amax(-1) if ord == 2 else sv.amin(-1))
+        if keepdim:
+            r = r.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+        return r
     else:
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     return r if keepdim else r.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+
+
+class LinAlgError(RuntimeError):
+    """PyTorch's ``torch.linalg.LinAlgError``: a singular or non-positive-definite input to a factorization,
+    an inverse or a solve. A RuntimeError, so code catching that keeps working."""
+
+
+LinAlgError.__module__ = "ember.linalg"
+
+
+def _batch_prefix(shape, flat_index):
+    """PyTorch's "(Batch element i): " for batched inputs (the flat index over the batch dimensions)."""
+    return f"(Batch element {flat_index}): " if len(shape) > 2 else ""
+
+
+def _first_bad(info):
+    """(flat batch index, info value) of the first nonzero entry of an info array, or None."""
+    flat = np.asarray(info).reshape(-1)
+    bad = np.flatnonzero(flat)
+    return (int(bad[0]), int(flat[bad[0]])) if bad.size else None
+
+
+def _singular_error(op, shape, info):
+    i, k = _first_bad(info)
+    return LinAlgError(f"{op}: {_batch_prefix(shape, i)}The diagonal element {k} is zero, the inversion could "
+                       f"not be completed because the input matrix is singular.")
+
+
+def _inv_arrays(a, op, check=True):
+    """(inverse, info): info is LAPACK getrf's (0, or the 1-based index of U's first zero diagonal element)."""
+    xp = namespace_of(a)
+    try:
+        return xp.linalg.inv(a), xp.zeros(a.shape[:-2], dtype=np.int32)
+    except np.linalg.LinAlgError:
+        from .linalg_lu import _lu_arrays
+        _, _, info = _lu_arrays(a)
+        if check:
+            raise _singular_error(op, a.shape, info) from None
+        with np.errstate(all="ignore"):
+            y = xp.full(a.shape, np.nan, dtype=a.dtype)
+            ok = info == 0
+            if ok.any():
+                y[ok] = xp.linalg.inv(a[ok])
+        return y, info
 
 
 class Inv(Function):
@@ -101,25 +152,52 @@ class Inv(Function):
     node_name = "LinalgInvExBackward0"
 
     @staticmethod
-    def forward(ctx, a):
-        xp = namespace_of(a)
-        try:
-            y = xp.linalg.inv(a)
-        except np.linalg.LinAlgError:
-            raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not be completed "
-                               "because the input matrix is singular.") from None
+    def forward(ctx, a, op="linalg.inv", check=True):
+        y, info = _inv_arrays(a, op, check)
         ctx.save_for_backward(y)
-        return y
+        return y, info
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g, _ginfo=None):
         (y,) = ctx.saved_tensors
-        yt = B.swap_last(y)
-        return -(yt @ g @ yt)
+        yt = B.swap_last(y).conj()
+        return -(yt @ g @ yt), None, None
 
 
-def inv(A: Tensor) -> Tensor:
-    return Inv.apply(A)
+def _check_square(op, A, name="A"):
+    if A.dim() < 2:
+        raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{op}: {name} must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    if A._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
+                           f"{A.dtype.name.capitalize()}")
+
+
+def inv(A: Tensor, *, out=None) -> Tensor:
+    """Inverse of square matrices; raises LinAlgError for a singular one (PyTorch's message). Differentiable."""
+    _check_square("linalg.inv", A)
+    return _out(out, Inv.apply(A)[0])
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
+    """(inverse, info): info > 0 marks a singular matrix (its inverse is then NaN) instead of raising."""
+    from .. import return_types as RT
+    _check_square("linalg.inv_ex", A)
+    y, info = Inv.apply(A, "linalg.inv_ex", check_errors)
+    return _out(out, RT.inv_ex(y, info))
+
+
+def _out(out, res):
+    if out is None:
+        return res
+    from .linalg_decomp import _into
+    if isinstance(res, tuple):
+        for o, r in zip(out, res):
+            _into(o, r)
+        return out
+    return _into(out, res)
 
 
 class Det(Function):
@@ -148,10 +226,9 @@ def det(A: Tensor) -> Tensor:
     return Det.apply(A)
 
 
-def solve(A: Tensor, B_: Tensor, *, left: bool = True) -> Tensor:
-    if not left:
-        return (inv(A.transpose(-2, -1)) @ B_.transpose(-2, -1)).transpose(-2, -1)
-    return inv(A) @ B_
+def solve(A: Tensor, B_: Tensor, *, left: bool = True, out=None) -> Tensor:
+    from .linalg_lu import solve as _solve
+    return _solve(A, B_, left=left, out=out)
 
 
 def slogdet(A):
@@ -181,9 +258,38 @@ del D, _kept_shape
 
 
 # --------------------------------------------------------------------------- decompositions and matrix functions
-def _np_linalg_error(op):
-    return RuntimeError(f"linalg.{op}: The factorization could not be completed because the input is not "
-                        f"positive-definite (or is singular).")
+def _chol_loop(a):
+    """Lower Cholesky factor by columns (vectorised over the batch) and LAPACK potrf's info: the order of the
+    first leading minor that is not positive-definite (0 when all are). Used only once NumPy's factorization
+    has failed, to name the minor as PyTorch does; the factor is NaN from the failing column on."""
+    xp = namespace_of(a)
+    n = a.shape[-1]
+    L = xp.zeros(a.shape, dtype=a.dtype)
+    info = xp.zeros(a.shape[:-2], dtype=np.int32)
+    with np.errstate(all="ignore"):
+        for j in range(n):
+            row = L[..., j, :j]
+            d = (a[..., j, j] - (row * row.conj()).sum(-1)).real
+            bad = ~(d > 0)
+            info = xp.where((info == 0) & bad, j + 1, info)
+            dj = xp.sqrt(xp.where(info == 0, d, np.nan))
+            L[..., j, j] = dj
+            L[..., j + 1:, j] = (a[..., j + 1:, j] - (L[..., j + 1:, :j] @ row.conj()[..., None])[..., 0]) / dj[..., None]
+    return L, info
+
+
+def _chol_arrays(a, op, check):
+    xp = namespace_of(a)
+    try:
+        return xp.linalg.cholesky(a), xp.zeros(a.shape[:-2], dtype=np.int32)
+    except np.linalg.LinAlgError:
+        L, info = _chol_loop(a)
+        if check:
+            i, k = _first_bad(info)
+            raise LinAlgError(f"{op}: {_batch_prefix(a.shape, i)}The factorization could not be completed because "
+                              f"the input is not positive-definite (the leading minor of order {k} is not "
+                              f"positive-definite).") from None
+        return L, info
 
 
 class Cholesky(Function):
@@ -191,18 +297,14 @@ class Cholesky(Function):
     node_name = "LinalgCholeskyExBackward0"
 
     @staticmethod
-    def forward(ctx, a, upper):
-        xp = namespace_of(a)
-        try:
-            L = xp.linalg.cholesky(a)
-        except np.linalg.LinAlgError:
-            raise _np_linalg_error("cholesky") from None
+    def forward(ctx, a, upper, op="linalg.cholesky", check=True):
+        L, info = _chol_arrays(a, op, check)
         ctx.upper = upper
         ctx.save_for_backward(L)
-        return B.swap_last(L).conj() if upper else L
+        return (B.swap_last(L).conj() if upper else L), info
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g, _ginfo=None):
         (L,) = ctx.saved_tensors
         if ctx.upper:
             g = B.swap_last(g)
@@ -211,7 +313,7 @@ class Cholesky(Function):
         P = _tril(P) - 0.5 * _diag_part(P)
         Linv = _inv_any(L)
         gA = B.swap_last(Linv) @ P @ Linv
-        return 0.5 * (gA + B.swap_last(gA)), None
+        return 0.5 * (gA + B.swap_last(gA)), None, None, None
 
 
 def _tril(x):
@@ -232,8 +334,18 @@ def _inv_any(x):
     return inv(x) if isinstance(x, Tensor) else namespace_of(x).linalg.inv(x)
 
 
-def cholesky(A, *, upper=False):
-    return Cholesky.apply(A, upper)
+def cholesky(A, *, upper=False, out=None):
+    """Cholesky factor of Hermitian positive-definite matrices; LinAlgError (PyTorch's message) otherwise."""
+    _check_square("linalg.cholesky", A)
+    return _out(out, Cholesky.apply(A, upper)[0])
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """(L, info): info > 0 is the order of the first leading minor that is not positive-definite."""
+    from .. import return_types as RT
+    _check_square("linalg.cholesky_ex", A)
+    L, info = Cholesky.apply(A, upper, "linalg.cholesky_ex", check_errors)
+    return _out(out, RT.cholesky_ex(L, info))
 
 
 def _expm_np(xp, a):

@@ -92,6 +92,23 @@ def cholesky(input, upper=False):
     return linalg.cholesky(input, upper=upper)
 
 
+def lu(*args, **kwargs):
+    """PyTorch's deprecated ``torch.lu(A, pivot=True, get_infos=False)``: (LU, pivots[, infos])."""
+    from .ops.linalg_lu import legacy_lu
+    return legacy_lu(*args, **kwargs)
+
+
+def lu_solve(b, LU_data, LU_pivots, *, out=None):
+    """PyTorch's deprecated ``torch.lu_solve(b, LU_data, LU_pivots)``: ``linalg.lu_solve(LU, pivots, b)``."""
+    from .ops.linalg_lu import legacy_lu_solve
+    return legacy_lu_solve(b, LU_data, LU_pivots, out=out)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    from .ops.linalg_lu import lu_unpack as _lu_unpack
+    return _lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots, out=out)
+
+
 def qr(input, some=True):
     return linalg.qr(input, "reduced" if some else "complete")
 

@@ -147,41 +147,67 @@ i1 = _make("i1")
 i1e = _make("i1e")
 
 
-# --------------------------------------------------------------------------- xlog1py
-class Xlog1py(Function):
-    """``x * log1p(y)``, 0 where x == 0 (unless y is NaN)."""
+# --------------------------------------------------------------------------- xlogy, xlog1py
+class _XlogFn(Function):
+    """``x * f(y)`` with 0 where x == 0 (unless y is NaN); ``f`` is log (xlogy) or log1p (xlog1py).
+
+    Gradients as PyTorch's: d/dx = f(y), except 0 where x == 0 and y is at or below f's pole (y <= 0 for log,
+    y <= -1 for log1p); d/dy = x * f'(y)."""
 
     raw = True
-    node_name = "SpecialXlog1PyBackward0"
+    pole = 0.0
 
-    @staticmethod
-    def forward(ctx, x, y):
+    @classmethod
+    def forward(cls, ctx, x, y):
         xp = namespace_of(x if hasattr(x, "dtype") else y)
         ctx.save_for_backward(x, y)
         ctx.shapes = (getattr(x, "shape", ()), getattr(y, "shape", ()))
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log1p(y))
+            r = xp.where((x == 0) & ~xp.isnan(y), 0, x * cls._f(xp, y))
         dt = (x if hasattr(x, "dtype") else y).dtype
         return r.astype(dt, copy=False)
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         x, y = ctx.saved_tensors
         need = ctx.needs_input_grad
         sx, sy = ctx.shapes
-        gx = B.sum_to(g * _log1p_any(y), sx) if need[0] else None  # log1p(y) at x == 0 too, as PyTorch
-        gy = B.sum_to(g * x / (y + 1), sy) if need[1] else None
+        gx = gy = None
+        if need[0]:
+            fy = cls._f_any(y)
+            gx = B.sum_to(B.where((x == 0) & (y <= cls.pole), 0.0, g * fy), sx)
+        if need[1]:
+            gy = B.sum_to(g * x / (y + 1) if cls.pole else g * x / y, sy)
         return gx, gy
 
 
-def _log1p_any(y):
-    if isinstance(y, Tensor):
-        return y.log1p()
-    return namespace_of(y).log1p(y)
+class Xlogy(_XlogFn):
+    node_name = "XlogyBackward0"
+    pole = 0.0
+
+    @staticmethod
+    def _f(xp, y):
+        return xp.log(y)
+
+    @staticmethod
+    def _f_any(y):
+        return y.log() if isinstance(y, Tensor) else namespace_of(y).log(y)
 
 
-def xlog1py(input, other, *, out=None) -> Tensor:
-    """``input * log1p(other)`` with 0 where ``input`` is 0 (broadcasts; differentiable in both)."""
+class Xlog1py(_XlogFn):
+    node_name = "SpecialXlog1PyBackward0"
+    pole = -1.0
+
+    @staticmethod
+    def _f(xp, y):
+        return xp.log1p(y)
+
+    @staticmethod
+    def _f_any(y):
+        return y.log1p() if isinstance(y, Tensor) else namespace_of(y).log1p(y)
+
+
+def _xlog_apply(fn, input, other, out):
     from .promotion import _promote
     a, b = _promote(input, other)
     if isinstance(a, Tensor) and a._data.dtype.kind in "biu":
@@ -194,8 +220,18 @@ def xlog1py(input, other, *, out=None) -> Tensor:
     if not isinstance(b, Tensor):
         from .creation import tensor
         b = tensor(b, dtype=a.dtype, device=a.device)
-    r = Xlog1py.apply(a, b)
+    r = fn.apply(a, b)
     return r if out is None else out.copy_(r)
+
+
+def xlog1py(input, other, *, out=None) -> Tensor:
+    """``input * log1p(other)`` with 0 where ``input`` is 0 (broadcasts; differentiable in both)."""
+    return _xlog_apply(Xlog1py, input, other, out)
+
+
+def xlogy(input, other, *, out=None) -> Tensor:
+    """``input * log(other)`` with 0 where ``input`` is 0 (broadcasts; differentiable in both)."""
+    return _xlog_apply(Xlogy, input, other, out)
 
 
 # --------------------------------------------------------------------------- forward-only (as PyTorch)

@@ -12,7 +12,7 @@ from ..autograd.function import Function
 from ..backends import namespace_of
 from ..backends.kernels import Kernel
 from . import _bw as B
-from .elementwise import _out, clamp, to_dtype, where
+from .elementwise import _out, clamp, to_dtype
 
 
 def _erf(xp, x):
@@ -226,8 +226,10 @@ def logit(input, eps=None):
     return log(x / (1 - x))  # noqa: F821
 
 
-def xlogy(input, other):
-    return where(input == 0, 0.0, input * log(other))  # noqa: F821
+def xlogy(input, other, *, out=None):
+    """``input * log(other)``, 0 where ``input`` is 0 (one primitive: XlogyBackward0, PyTorch's gradients)."""
+    from .special_extra import xlogy as _xlogy
+    return _xlogy(input, other, out=out)
 
 
 # the public names: the table's ops (with ``round`` taking ``decimals``), their NumPy-style aliases, logit, xlogy

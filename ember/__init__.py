@@ -56,6 +56,10 @@ from .ops.shape_more import (ravel, select, rot90, diagflat, vsplit, hsplit, dsp
 from .ops.stats import (logcumsumexp, cummin, diff, msort, quantile, nanquantile, nanmedian, mode, histc,  # noqa: F401,E402
                         bincount, searchsorted, bucketize, trapezoid, trapz, cumulative_trapezoid, cdist, renorm)
 from .ops.complex_view import view_as_real, view_as_complex  # noqa: F401,E402
+from .ops.extras import *  # noqa: F401,F403,E402
+from .ops.windows import *  # noqa: F401,F403,E402
+from .ops.legacy_types import *  # noqa: F401,F403,E402
+from .ops.functional_aliases import *  # noqa: F401,F403,E402
 from . import autograd  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from . import return_types  # noqa: E402,F401

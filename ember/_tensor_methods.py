@@ -616,6 +616,8 @@ def _bind_more(T, methods):
                                                     "arctanh"):
             setattr(T, name + "_", _inplace_of(methods[name]))
     T.swapaxes_ = T.swapdims_ = _shape_inplace(methods["transpose"])
+    from .ops import extras
+    extras.bind_methods(T)
 
 
 def _top_level(name):

@@ -12,17 +12,20 @@ from .._tensor import Tensor, _wrap
 from ..backends import namespace, namespace_of, to_device
 
 
+# ``ember.set_default_device``: where creation functions put tensors when no ``device`` is given (None: cpu)
+_default_device = [None]
+
+
 def _dev(device):
     if device is None:
-        return None
+        return _default_device[0]
     return device if isinstance(device, Device) else Device(device)
 
 
 def _finish(arr, device, requires_grad):
-    if device is not None:
-        d = _dev(device)
-        if d.type != "cpu":
-            arr = to_device(arr, d)
+    d = _dev(device)
+    if d is not None and d.type != "cpu":
+        arr = to_device(arr, d)
     t = _wrap(arr)
     if requires_grad:
         t.requires_grad_(True)

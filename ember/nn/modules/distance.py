@@ -1,0 +1,37 @@
+"""Distance layers: ``PairwiseDistance`` and ``CosineSimilarity`` (module forms of the functionals)."""
+from __future__ import annotations
+
+from ..._tensor import Tensor
+from ..functional import loss as _FL
+from .module import Module
+
+__all__ = ["PairwiseDistance", "CosineSimilarity"]
+
+
+class PairwiseDistance(Module):
+    """``||x1 - x2 + eps||_p`` over the last dim: (N, D), (N, D) -> (N,) (or (N, 1) with ``keepdim``)."""
+
+    __constants__ = ["norm", "eps", "keepdim"]
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm = p
+        self.eps = eps
+        self.keepdim = keepdim
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return _FL.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class CosineSimilarity(Module):
+    """``x1 . x2 / max(||x1|| ||x2||, eps)`` along ``dim`` (inputs broadcast): (N, D), (N, D) -> (N,)."""
+
+    __constants__ = ["dim", "eps"]
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return _FL.cosine_similarity(x1, x2, self.dim, self.eps)

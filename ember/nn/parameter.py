@@ -95,5 +95,28 @@ class UninitializedParameter(Parameter):
         return "<UninitializedParameter>"
 
 
+class UninitializedBuffer(Tensor):
+    """A buffer whose shape is not known yet (lazy norm layers); ``materialize(shape)`` turns it into a
+    plain tensor buffer of that shape."""
+
+    def __new__(cls, requires_grad: bool = False, device=None, dtype=None, persistent: bool = True):
+        from ..ops.creation import empty
+        data = empty(0, dtype=dtype, device=device)
+        t = object.__new__(cls)
+        _init(t, data._data, bool(requires_grad))
+        t.persistent = persistent
+        t._is_buffer = True
+        return t
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        from ..ops.creation import empty
+        dt = self.dtype if dtype is None else dtype
+        self._data = empty(tuple(shape), dtype=dt, device=device or self.device)._data
+        self.__class__ = Tensor
+
+    def __repr__(self):
+        return "<UninitializedBuffer>"
+
+
 def is_lazy(t) -> bool:
-    return isinstance(t, UninitializedParameter)
+    return isinstance(t, (UninitializedParameter, UninitializedBuffer))

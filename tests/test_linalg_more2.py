@@ -379,3 +379,33 @@ def test_ldl():
     ye = ember.linalg.ldl_solve(*ember.linalg.ldl_factor(ember.tensor(s)), ember.tensor(b))
     yt = torch.linalg.ldl_solve(*torch.linalg.ldl_factor(torch.tensor(s)), torch.tensor(b))
     assert_close(ye, yt, 1e-10, 1e-12)
+
+
+def test_double_backward():
+    from ember.autograd import gradgradcheck
+    a, b = well(3, 3), rand(3, 2)
+    A, Bm = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+    assert gradgradcheck(lambda x, y: ember.linalg.solve(x, y), (A, Bm))
+    assert gradgradcheck(lambda x: ember.linalg.lu(x)[1:], (A,))
+    assert gradgradcheck(lambda x: ember.linalg.lu(x)[1:], (ember.tensor(rand(2, 4), requires_grad=True),))
+    assert gradgradcheck(lambda x: ember.linalg.inv_ex(x)[0], (A,))
+    assert gradgradcheck(lambda x: ember.linalg.eigvals(x).real, (A,))
+    lu, piv = ember.linalg.lu_factor(ember.tensor(a))
+    assert gradgradcheck(lambda x, y: ember.linalg.lu_solve(x, piv, y), (lu.clone().requires_grad_(), Bm))
+
+
+def test_complex_solve_grad_and_methods():
+    a = (well(2, 3, 3) + 1j * rand(2, 3, 3)).astype(np.complex128)
+    b = (rand(2, 3, 2) + 1j * rand(2, 3, 2)).astype(np.complex128)
+    es, ts = both(a), both(b)
+    ye, yt = ember.linalg.solve(es[0], ts[0]), torch.linalg.solve(es[1], ts[1])
+    assert_close(ye, yt, 1e-10, 1e-12)
+    ye.abs().sum().backward()
+    yt.abs().sum().backward()
+    assert_close(es[0].grad, es[1].grad, 1e-9, 1e-11)
+    assert_close(ts[0].grad, ts[1].grad, 1e-9, 1e-11)
+    r = rand(3, 3)
+    lu_e, lu_t = ember.tensor(r).lu(), torch.tensor(r).lu()
+    assert_close(tuple(lu_e), tuple(lu_t), 1e-10, 1e-12)
+    assert_close(ember.tensor(b.real.copy()).lu_solve(*lu_e[:2])[0], torch.tensor(b.real.copy()).lu_solve(*lu_t[:2])[0],
+                 1e-10, 1e-12)

@@ -459,18 +459,18 @@ class Solve(Function):
     @staticmethod
     def backward(ctx, g, _gi=None):
         a, x = ctx.saved_tensors
-        _real_only("linalg.solve", a)
         ashape, bshape = ctx.shapes
         if ctx.vec:
             g = _unsq(g, -1 if ctx.left else -2)
-        at = B.swap_last(a)
-        if ctx.left:   # X = A^-1 B: gB = A^-T G, gA = -gB X^T
-            gb = solve(at, g) if _t(g) else _solve_plain(at, g)
-            ga = -(gb @ B.swap_last(x))
-        else:          # X = B A^-1: gB = G A^-T, gA = -X^T gB
-            gb = solve(at, g, left=False) if _t(g) else _solve_plain(at.swapaxes(-1, -2), g.swapaxes(-1, -2),
-                                                                      ).swapaxes(-1, -2)
-            ga = -(B.swap_last(x) @ gb)
+        cplx = (a._data if _t(a) else a).dtype.kind == "c"
+        ah = B.swap_last(a).conj() if cplx else B.swap_last(a)
+        xh = B.swap_last(x).conj() if cplx else B.swap_last(x)
+        if ctx.left:   # X = A^-1 B: gB = A^-H G, gA = -gB X^H
+            gb = solve(ah, g) if _t(g) else _solve_plain(ah, g)
+            ga = -(gb @ xh)
+        else:          # X = B A^-1: gB = G A^-H, gA = -X^H gB
+            gb = solve(ah, g, left=False) if _t(g) else _solve_plain(B.swap_last(ah), B.swap_last(g)).swapaxes(-1, -2)
+            ga = -(xh @ gb)
         need = ctx.needs_input_grad
         if ctx.vec:
             gb = gb[..., 0] if ctx.left else gb[..., 0, :]

@@ -601,7 +601,7 @@ def _bind_more(T, methods):
     more.update(ST.STATS_FUNCS)
     more.update(unfold=SM.unfold, det=LA.det, inverse=LA.inv, logdet=LA.logdet, slogdet=LA.slogdet,
                 matrix_power=LA.matrix_power, matrix_exp=LA.matrix_exp, addr=_addr, fill_diagonal_=SM.fill_diagonal_)
-    for name in ("cholesky", "qr", "svd", "pinverse", "triangular_solve", "cross", "is_nonzero"):
+    for name in ("cholesky", "qr", "svd", "pinverse", "triangular_solve", "cross", "is_nonzero", "lu", "lu_solve"):
         more[name] = _top_level(name)
     for name, fn in more.items():
         setattr(T, name, fn)

@@ -1,5 +1,5 @@
 """``ember.nn``: Parameter, Buffer, Module, containers, layers, losses, init, utils."""
-from .parameter import Parameter, Buffer, UninitializedParameter  # noqa: F401
+from .parameter import Parameter, Buffer, UninitializedParameter, UninitializedBuffer  # noqa: F401
 from .modules.module import Module  # noqa: F401
 from .modules.container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict  # noqa: F401
 from .modules.linear import Identity, Linear, Bilinear, LazyLinear, Flatten, Unflatten  # noqa: F401
@@ -26,4 +26,14 @@ from .modules.batchnorm import *  # noqa: F401,F403
 from .modules.normalization import *  # noqa: F401,F403
 from .modules.sparse import *  # noqa: F401,F403
 from .modules.loss import *  # noqa: F401,F403
+from .modules.distance import PairwiseDistance, CosineSimilarity  # noqa: F401,E402
+from .modules.channelshuffle import ChannelShuffle  # noqa: F401,E402
+from .modules.pooling_extra import LPPool3d, FractionalMaxPool2d, FractionalMaxPool3d  # noqa: F401,E402
+from .modules.adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401,E402
+from .modules.lazy import (LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d,  # noqa: F401,E402
+                           LazyConvTranspose2d, LazyConvTranspose3d, LazyBatchNorm1d, LazyBatchNorm2d,
+                           LazyBatchNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d)
+from .modules.sync_batchnorm import SyncBatchNorm  # noqa: F401,E402
+from .modules.legacy import NLLLoss2d, Container, CrossMapLRN2d  # noqa: F401,E402
+from .parallel import DataParallel  # noqa: F401,E402
 from . import init  # noqa: F401,E402

@@ -16,6 +16,9 @@ from .pooling import (max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indice
                       adaptive_max_pool2d, adaptive_max_pool3d, adaptive_max_pool1d_with_indices,
                       adaptive_max_pool2d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d, lp_pool1d,
                       lp_pool2d)
+from .pooling_extra import (fractional_max_pool2d, fractional_max_pool3d,  # noqa: F401
+                            fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices, lp_pool3d,
+                            channel_shuffle, native_channel_shuffle)
 from .vision import (interpolate, upsample, upsample_nearest, upsample_bilinear, pixel_shuffle,  # noqa: F401
                      pixel_unshuffle, unfold, fold)
 from .sampling import grid_sample, affine_grid  # noqa: F401

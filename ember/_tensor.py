@@ -41,9 +41,10 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array with autograd. Build one with ``ember.tensor(...)``."""
 
-    __slots__ = ("_data", "_rg", "_grad", "grad_fn", "_output_nr", "_vc", "_retains_grad",
+    __slots__ = ("_data", "_rg", "_grad", "_gfn", "_output_nr", "_vc", "_retains_grad",
                  "_hooks", "_accum", "_base", "_vv", "__dict__", "__weakref__")
     # _vv (views only, set with _base): the base's grad_fn this view's grad_fn was built on
+    # _gfn: the grad_fn as stored; the ``grad_fn`` property brings a view's up to date first (see below)
 
     __array_priority__ = 1000  # NumPy defers to our reflected operators
     _mv = False  # True (in the instance dict) on an output of split/chunk/unbind made under grad
@@ -158,7 +159,21 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self.grad_fn is None
+        return self._gfn is None
+
+    @property
+    def grad_fn(self):
+        """The Node that made this tensor (None for leaves). A view whose base was changed in place through
+        another view gets its new ``AsStridedBackward0`` here, on access, as in PyTorch."""
+        b = self._base
+        if b is not None and self._rg and self._vv is not b._gfn:
+            from .ops.view_inplace import regenerate
+            regenerate(self)
+        return self._gfn
+
+    @grad_fn.setter
+    def grad_fn(self, node):
+        self._gfn = node
 
     @property
     def retains_grad(self) -> bool:
@@ -314,7 +329,7 @@ class Tensor:
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        if self.grad_fn is not None:
+        if self._gfn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
                                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
                                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
@@ -350,7 +365,7 @@ class Tensor:
     def retain_grad(self) -> None:
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
+        if self._gfn is None or self._retains_grad:
             return
         self._retains_grad = True
         import weakref
@@ -392,7 +407,7 @@ class Tensor:
         return RemovableHandle.add(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
-        if self.grad_fn is not None:
+        if self._gfn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         from .utils.hooks import RemovableHandle
         d = self.__dict__.setdefault("_post_acc_hooks", {})
@@ -416,7 +431,7 @@ class Tensor:
                                "as True, gradients are views of DDP buckets, and hence detach_() cannot be called "
                                "on these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
                                "function in torch/optim/optimizer.py as the solution.")
-        self.grad_fn = None
+        self._gfn = None
         self._output_nr = 0
         self._rg = False
         return self
@@ -424,22 +439,22 @@ class Tensor:
     def _check_inplace(self):
         """In-place writes must not touch a leaf that requires grad (or a view of one) while grad mode is on."""
         if state.enabled and self._rg:
-            if self.grad_fn is None:
+            if self._gfn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             b = self._base
-            if b is not None and b.grad_fn is None and b._rg:
+            if b is not None and b._gfn is None and b._rg:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                    "operation.")
             if self._mv:
                 import re
-                op = re.sub(r"Backward\d*$", "", self.grad_fn.name())
+                op = re.sub(r"Backward\d*$", "", self._gfn.name())
                 raise RuntimeError(f"Output {self._output_nr} of {op} is a view and is being modified inplace. This "
                                    "view is the output of a function that returns multiple views. Such functions do "
                                    "not allow the output views to be modified inplace. You should replace the "
                                    "inplace operation by an out-of-place one.")
         elif state.enabled:
             b = self._base
-            if b is not None and b._rg and self._vv is b.grad_fn:
+            if b is not None and b._rg and self._vv is b._gfn:
                 # a view that does not require grad of a base that did when it was made: made under no_grad
                 raise RuntimeError("A view was created in no_grad mode and is being modified inplace with grad mode "
                                    "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
@@ -452,7 +467,7 @@ def _init(t, arr, requires_grad):
     t._data = arr
     t._rg = requires_grad
     t._grad = None
-    t.grad_fn = None
+    t._gfn = None
     t._output_nr = 0
     t._vc = [0]
     t._retains_grad = False
@@ -467,7 +482,7 @@ _new = object.__new__
 def _set_requires_grad(t, value) -> None:
     """The ``requires_grad`` setter: PyTorch's checks, then the slot."""
     value = bool(value)
-    if not value and getattr(t, "grad_fn", None) is not None:
+    if not value and getattr(t, "_gfn", None) is not None:
         raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
                            "computed variable in a subgraph that doesn't require differentiation use "
                            "var_no_grad = var.detach().")
@@ -490,7 +505,7 @@ _NON_LEAF_GRAD = ("The .grad attribute of a Tensor that is not a leaf Tensor is 
 
 def _get_grad(t):
     g = t._grad
-    if g is None and t.grad_fn is not None and not t._retains_grad:
+    if g is None and t._gfn is not None and not t._retains_grad:
         import warnings
         warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
     return g
@@ -513,7 +528,7 @@ def _wrap(arr, requires_grad=False) -> Tensor:
     t._data = arr
     t._rg = requires_grad
     t._grad = None
-    t.grad_fn = None
+    t._gfn = None
     t._output_nr = 0
     t._vc = [0]
     t._retains_grad = False
@@ -565,7 +580,7 @@ def zero_grads(tensors, set_to_none: bool = True) -> None:
         if set_to_none:
             p._grad = None
             continue
-        if g.grad_fn is not None:
+        if g._gfn is not None:
             g.detach_()
         else:
             g.requires_grad = False

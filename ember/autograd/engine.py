@@ -72,10 +72,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         stored = set()  # arrays already handed to a .grad: never alias two grads
         for t, g in zip(tensors, grad_tensors):
             b = t._base
-            if b is not None and t._rg and t._vv is not b.grad_fn:
+            if b is not None and t._rg and t._vv is not b._gfn:
                 from .function import _regenerate_view
                 _regenerate_view(t)
-            node = t.grad_fn
+            node = t._gfn
             if node is None:
                 if not t.requires_grad:
                     raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
@@ -87,7 +87,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if buf is None:
                 buf = buffers[node] = [None] * node._n_out
                 root_nodes.append(node)
-            nr = t._output_nr if t.grad_fn is not None else 0
+            nr = t._output_nr if t._gfn is not None else 0
             buf[nr] = g if buf[nr] is None else buf[nr] + g
 
         seen = _reachable(root_nodes)
@@ -96,8 +96,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         if inputs is not None:
             targets = {}
             for i, t in enumerate(inputs):
-                if t.grad_fn is not None:
-                    targets.setdefault(t.grad_fn, []).append((t._output_nr, i))
+                if t._gfn is not None:
+                    targets.setdefault(t._gfn, []).append((t._output_nr, i))
                 elif t.requires_grad:
                     targets.setdefault(t._accumulator(), []).append((0, i))
                 else:
@@ -178,7 +178,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         if inputs is not None and not capture:
             # backward(inputs=[...]) fills .grad of the non-leaf inputs too
             for t, g in zip(inputs, captured):
-                if g is not None and t.grad_fn is not None:
+                if g is not None and t._gfn is not None:
                     g = g if isinstance(g, Tensor) else _wrap(g.copy())
                     t._grad = g if t._grad is None else t._grad + g
         if capture:

@@ -118,7 +118,7 @@ class Node:
                 t = _wrap(arr)
                 t._vc = vc
                 if nr not in self._non_diff_idx():
-                    t.grad_fn = self
+                    t._gfn = self
                     t._output_nr = nr
                     t._rg = True
                 out.append(t)
@@ -314,9 +314,9 @@ class Function(metaclass=FunctionMeta):
                 arrays.append(a._data)
                 if a._rg:
                     b = a._base
-                    if b is not None and a._vv is not b.grad_fn:
+                    if b is not None and a._vv is not b._gfn:
                         _regenerate_view(a)  # its base was rebased by an in-place op since
-                    fn = a.grad_fn
+                    fn = a._gfn
                     if fn is None:
                         edges.append((a._accum or a._accumulator(), 0))
                     else:
@@ -355,7 +355,7 @@ class Function(metaclass=FunctionMeta):
             t = _wrap(out)
             if out.dtype.kind in "fcV":  # integer and bool results are never differentiable (V: bfloat16)
                 t._rg = True
-                t.grad_fn = node
+                t._gfn = node
             node._n_out = 1
             outs = (out,)
             results = [t]
@@ -370,7 +370,7 @@ class Function(metaclass=FunctionMeta):
                 if raw:
                     t = _wrap(o)
                 elif isinstance(o, Tensor):
-                    if o.grad_fn is not None or o.requires_grad or any(o is a for a in args):
+                    if o._gfn is not None or o.requires_grad or any(o is a for a in args):
                         # forward returned an input or a view of one: give the output its own identity
                         t = _wrap(o._data)
                         t._vc = o._vc
@@ -383,7 +383,7 @@ class Function(metaclass=FunctionMeta):
                     node.__dict__.setdefault("_non_diff_idx_set", set()).add(i)
                 else:
                     t._rg = True
-                    t.grad_fn = node
+                    t._gfn = node
                     t._output_nr = i
                 results.append(t)
         to_save = node.to_save
@@ -478,9 +478,9 @@ def _current_fn(t):
     """``t.grad_fn``, brought up to date first if ``t`` is a view whose base was rebased (as PyTorch
     reports it in the "modified by an inplace operation" error)."""
     b = t._base
-    if b is not None and t._rg and t._vv is not b.grad_fn:
+    if b is not None and t._rg and t._vv is not b._gfn:
         _regenerate_view(t)
-    return t.grad_fn
+    return t._gfn
 
 
 Tensor = None

@@ -164,7 +164,7 @@ def getitem(self: Tensor, idx) -> Tensor:
         r = SelectInt.apply(self, idx)
         r._vc = self._vc
         root = r._base = self if self._base is None else self._base
-        r._vv = root.grad_fn
+        r._vv = root._gfn
         if self._mv and r._rg:
             r._mv = True
         return r
@@ -178,7 +178,7 @@ def getitem(self: Tensor, idx) -> Tensor:
             r = _basic_fn(nidx, self._data.shape, not isinstance(idx, tuple)).apply(self, nidx)
             r._vc = self._vc
             root = r._base = self if self._base is None else self._base
-            r._vv = root.grad_fn
+            r._vv = root._gfn
             if self._mv and r._rg:
                 r._mv = True  # still a view of one of several views (see join._multi_view)
             return r
@@ -241,7 +241,7 @@ def setitem(self: Tensor, idx, value) -> None:
         from .creation import tensor
         value = tensor(value, dtype=self.dtype)
     from ..autograd.grad_mode import state
-    if state.enabled and self._rg and self.grad_fn is None and _setitem_views(nidx, self._data.shape):
+    if state.enabled and self._rg and self._gfn is None and _setitem_views(nidx, self._data.shape):
         # PyTorch writes through a view made by the basic part of the index
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     self._check_inplace()
@@ -326,7 +326,7 @@ def _index_arg(index: Tensor, idx):
 def _guard_indices(out: Tensor, idx) -> Tensor:
     """Remember the versions of the index tensors inside ``idx`` (a converted index tuple) on
     ``out``'s node; ``_check_indices`` compares them at backward, as PyTorch's saved indices do."""
-    node = out.grad_fn
+    node = out._gfn
     if node is not None and idx:
         guard = [(t, t._vc[0]) for t in idx if isinstance(t, Tensor)]
         if guard:

@@ -23,14 +23,14 @@ def inplace(self: Tensor, result: Tensor) -> Tensor:
             raise RuntimeError(f"output with shape {list(d.shape)} doesn't match the broadcast shape "
                                f"{list(r.shape)}") from None
     if r.dtype != d.dtype:
-        if d.dtype.kind in "iub" and r.dtype.kind in "fc" and result.grad_fn is None:
+        if d.dtype.kind in "iub" and r.dtype.kind in "fc" and result._gfn is None:
             raise RuntimeError(f"result type {D.from_np(r.dtype).name.capitalize()} can't be cast to the desired "
                                f"output type {D.from_np(d.dtype).name.capitalize()}")
     if not writeable(d):
         raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
                            "tensor refer to a single memory location. Please clone() the tensor before "
                            "performing the operation.")
-    node = result.grad_fn
+    node = result._gfn
     if node is not None and node._saved and state.enabled:
         # The op saved the value we are about to overwrite (e.g. ``z.mul_(w)`` needs the old z
         # for w's gradient): keep a copy of it, as PyTorch does, instead of failing at backward.
@@ -43,7 +43,7 @@ def inplace(self: Tensor, result: Tensor) -> Tensor:
                 if s is self:
                     if id(s) not in snap:
                         c = _wrap(s._data.copy())
-                        c.requires_grad, c.grad_fn, c._output_nr = s.requires_grad, s.grad_fn, s._output_nr
+                        c.requires_grad, c._gfn, c._output_nr = s.requires_grad, s._gfn, s._output_nr
                         snap[id(s)] = c
                     saved[i], versions[i] = snap[id(s)], 0
             node._saved, node._saved_versions = tuple(saved), versions
@@ -54,15 +54,15 @@ def inplace(self: Tensor, result: Tensor) -> Tensor:
                            "tensor refer to a single memory location. Please clone() the tensor before "
                            "performing the operation.")
     self._vc[0] += 1
-    if result.grad_fn is not None and state.enabled:
-        node = result.grad_fn
+    if result._gfn is not None and state.enabled:
+        node = result._gfn
         if self._base is not None:
             # written through a view: the base's graph is rebased (CopySlices), as in PyTorch
             from .view_inplace import rebase_view
             if rebase_view(self, result):
                 _repoint_saved_output(node, r, d, self._vc)
                 return self
-        self.grad_fn = node
+        self._gfn = node
         self._output_nr = result._output_nr
         self.requires_grad = True
         _repoint_saved_output(node, r, d, self._vc)

@@ -41,7 +41,7 @@ def _share_vc(out: Tensor, src: Tensor) -> Tensor:
     if out._data.base is not None or out._data is src._data:
         out._vc = src._vc
         root = out._base = src if src._base is None else src._base  # in-place checks need the view's base
-        out._vv = root.grad_fn  # see ember.ops.view_inplace
+        out._vv = root._gfn  # see ember.ops.view_inplace
         if src._mv and out._rg:
             out._mv = True  # a view of one of several views stays unwritable under grad
     return out

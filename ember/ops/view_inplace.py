@@ -166,8 +166,8 @@ def _point_at_base(view: Tensor, base: Tensor, idx) -> None:
         v = AsStridedView.apply(base, view._data, idx)
     finally:
         state.enabled = prev
-    view.grad_fn, view._output_nr, view._rg = v.grad_fn, 0, True
-    view._vv = base.grad_fn
+    view._gfn, view._output_nr, view._rg = v._gfn, 0, True
+    view._vv = base._gfn
 
 
 def rebase_view(view: Tensor, result: Tensor) -> bool:
@@ -178,15 +178,15 @@ def rebase_view(view: Tensor, result: Tensor) -> bool:
     idx = view_index(base._data, view._data)
     if idx is None:
         return False
-    old_edge = (view.grad_fn, view._output_nr) if view.grad_fn is not None else None
+    old_edge = (view._gfn, view._output_nr) if view._gfn is not None else None
     cs = CopySlices.apply(base, result, idx)
-    node = cs.grad_fn
+    node = cs._gfn
     # PyTorch lists the old base, then the op's inputs other than the view it wrote into
-    pub = tuple(result.grad_fn.next_functions)
+    pub = tuple(result._gfn.next_functions)
     if pub and (pub[0][0] is None if old_edge is None else pub[0][0] is old_edge[0] and pub[0][1] == old_edge[1]):
         pub = pub[1:]
     node._pub_next = (node._next[0],) + pub
-    base.grad_fn, base._output_nr, base._rg = node, 0, True
+    base._gfn, base._output_nr, base._rg = node, 0, True
     _point_at_base(view, base, idx)
     return True
 
@@ -195,8 +195,8 @@ def regenerate(view: Tensor) -> None:
     """``view``'s base has a new ``grad_fn`` since ``view.grad_fn`` was made: point the view at the
     base's current graph (AsStridedBackward0), as PyTorch does when such a view is used."""
     base = view._base
-    view._vv = base.grad_fn
-    if base._rg and base.grad_fn is not None:
+    view._vv = base._gfn
+    if base._rg and base._gfn is not None:
         idx = view_index(base._data, view._data)
         if idx is not None:
             _point_at_base(view, base, idx)

@@ -258,3 +258,23 @@ def test_view_made_under_no_grad_then_written_with_grad_raises_like_torch(op):
     with ember.no_grad():
         v = a[1:]
         v.mul_(2)
+
+
+def test_sibling_views_report_their_new_grad_fn_on_access():
+    # after an in-place write through one view, every other view of the base reads AsStridedBackward0 at once
+    # (PyTorch regenerates on access), and a hook registered on such a view then sees its gradient
+    res = {}
+    for lib in (torch, ember):
+        a = lib.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+        b = a * 2
+        v1, v2, v3 = b[0], b[1:], b.t()
+        v1.mul_(3)
+        names = [type(t.grad_fn).__name__ if lib is ember else t.grad_fn.name()
+                 for t in (v1, v2, v3)]
+        seen = []
+        v2.register_hook(lambda g: seen.append(tuple(g.shape)))
+        (v2.sum() + (v3 * v3).sum()).backward()
+        res[lib] = (names, seen, a.grad.detach().numpy().copy())
+    assert [n.replace("torch::autograd::", "") for n in res[torch][0]] == res[ember][0]
+    assert res[torch][1] == res[ember][1] == [(3, 3)]
+    np.testing.assert_allclose(res[ember][2], res[torch][2])

@@ -289,7 +289,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     xm = x - avg.unsqueeze(1)
     xw = xm if w is None else xm * w
     c = L.matmul(xw, E.conj(xm).transpose(0, 1)) / norm
-    return c.squeeze() if input.ndim < 2 else c
+    return c.squeeze()  # PyTorch: a single variable gives a 0-d result
 
 
 def corrcoef(input):
@@ -389,14 +389,13 @@ def angle(input):
 
 def polar(abs, angle):  # noqa: A002
     """The complex tensor ``abs * (cos(angle) + i sin(angle))``."""
-    from . import creation as C
     from . import unary as U
     if abs.dtype != angle.dtype:
         raise RuntimeError(f"polar(): expected both inputs to have the same dtype, got {abs.dtype} and "
                            f"{angle.dtype}")
     if abs.dtype not in (_D.float32, _D.float64):
         raise RuntimeError(f"polar(): expected float or double inputs, got {abs.dtype}")
-    return C.complex(abs * U.cos(angle), abs * U.sin(angle))
+    return abs * U.cos(angle) + abs * U.sin(angle) * 1j
 
 
 def is_conj(input):
@@ -534,9 +533,10 @@ def cholesky_solve(B, L, upper=False, *, out=None):  # noqa: N803
     if B.shape[-2] != L.shape[-1]:
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is "
                            f"{L.shape[-1]} by {L.shape[-1]} but each b matrix is {B.shape[-2]} by {B.shape[-1]}")
+    from .linalg import matmul
     low = E.conj(L.transpose(-2, -1)) if upper else L
-    y = LA.solve_triangular(low, B, upper=False)
-    return LA.solve_triangular(E.conj(low.transpose(-2, -1)), y, upper=True)
+    # Through A = L L^H, so that (as in PyTorch) the whole of L, not only its triangle, gets a gradient.
+    return LA.solve(matmul(low, E.conj(low.transpose(-2, -1))), B)
 
 
 # --------------------------------------------------------------------------- shapes

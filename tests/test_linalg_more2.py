@@ -409,3 +409,25 @@ def test_complex_solve_grad_and_methods():
     assert_close(tuple(lu_e), tuple(lu_t), 1e-10, 1e-12)
     assert_close(ember.tensor(b.real.copy()).lu_solve(*lu_e[:2])[0], torch.tensor(b.real.copy()).lu_solve(*lu_t[:2])[0],
                  1e-10, 1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.linalg.cond(m.ones(3)),
+    lambda m: m.linalg.matrix_rank(m.ones(3)),
+    lambda m: m.linalg.matrix_rank(m.ones(3, 3, dtype=m.int64)),
+    lambda m: m.linalg.lu_solve(m.ones(3, 3), m.ones(3, dtype=m.int32), m.ones(3)),
+    lambda m: m.linalg.inv(m.ones(3, 3, dtype=m.int64)),
+    lambda m: m.linalg.cholesky(m.ones(2, 3)),
+    lambda m: m.linalg.eig(m.ones(2, 3)),
+    lambda m: m.linalg.vecdot(m.ones(3), m.ones(3, dtype=m.float64)),
+    lambda m: m.linalg.multi_dot([m.ones(2, 3, 3), m.ones(3, 3)]),
+    lambda m: m.linalg.householder_product(m.ones(3, 2), m.ones(3)),
+    lambda m: m.linalg.tensorsolve(m.ones(2, 3), m.ones(2)),
+    lambda m: m.linalg.vander(m.ones(2), N=1),
+])
+def test_error_messages_match_torch(call):
+    with pytest.raises(RuntimeError) as te:
+        call(torch)
+    with pytest.raises(RuntimeError) as ee:
+        call(ember)
+    assert str(ee.value) == str(te.value)

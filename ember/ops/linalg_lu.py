@@ -18,7 +18,7 @@ from ..autograd.function import Function
 from ..backends import namespace_of
 from . import _bw as B
 from .linalg_decomp import _promote, _real_only, _solve_tri_any, _t, _tri, _unsq
-from .linalg_matrix import LinAlgError, _batch_prefix, _check_square, _first_bad, _out
+from .linalg_matrix import LinAlgError, _batch_prefix, _check_square, _first_bad, _out, _scalar_name
 
 _NO_PIVOT = "LU without pivoting is not implemented on the CPU"
 
@@ -264,7 +264,7 @@ def _check_lu_input(op, A):
         raise RuntimeError(f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
     if A._data.dtype.kind not in "fc":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{A.dtype.name.capitalize()}")
+                           f"{_scalar_name(A.dtype)}")
 
 
 def _zero_pivot_error(op, shape, info):
@@ -388,8 +388,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B_: Tensor, *, left: bool = True, adjoi
         raise RuntimeError(f"{op}: Expected LU to be batches of square matrices, but they are "
                            f"{LU.shape[-2] if LU.dim() > 1 else 1} by {LU.shape[-1] if LU.dim() else 1} matrices")
     if B_.dim() < 2:
-        raise RuntimeError(f"{op}: Expected B to have at least 2 dimensions, but it has {B_.dim()} dimensions "
-                           f"instead")
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
     n = LU.shape[-1]
     if (B_.shape[-2] if left else B_.shape[-1]) != n:
         raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation "
@@ -488,7 +487,7 @@ def _solve_impl(A, B_, left, op, check):
     _check_square(op, A)
     if B_._data.dtype.kind not in "fc":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{B_.dtype.name.capitalize()}")
+                           f"{_scalar_name(B_.dtype)}")
     vec = _vector_rhs(A, B_)
     Bm = B_.unsqueeze(-1) if vec and left else (B_.unsqueeze(-2) if vec else B_)  # for the checks
     n = A.shape[-1]

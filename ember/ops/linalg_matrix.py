@@ -164,6 +164,17 @@ class Inv(Function):
         return -(yt @ g @ yt), None, None
 
 
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                 "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _scalar_name(dtype):
+    """PyTorch's ScalarType name of a dtype (Float, Double, Long ...), as its error messages write it."""
+    name = str(dtype).rsplit(".", 1)[-1]
+    return _SCALAR_NAMES.get(name, name.capitalize())
+
+
 def _check_square(op, A, name="A"):
     if A.dim() < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
@@ -172,7 +183,7 @@ def _check_square(op, A, name="A"):
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
     if A._data.dtype.kind not in "fc":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{A.dtype.name.capitalize()}")
+                           f"{_scalar_name(A.dtype)}")
 
 
 def inv(A: Tensor, *, out=None) -> Tensor:

@@ -10,7 +10,7 @@ from ..autograd.function import Function
 from ..backends import namespace_of
 from . import _bw as B
 from .linalg_decomp import _diag_embed, _t, _unsq
-from .linalg_matrix import LinAlgError, _batch_prefix, _check_square, _first_bad, _out
+from .linalg_matrix import LinAlgError, _batch_prefix, _check_square, _first_bad, _out, _scalar_name
 
 
 # --------------------------------------------------------------------------- eig
@@ -103,7 +103,7 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
     from .linalg_decomp import svdvals
     from .linalg_matrix import inv_ex, matrix_norm
     if A.dim() < 2:
-        raise RuntimeError("linalg.cond: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     if p is None or p in (2, -2):
         s = svdvals(A)
         r = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
@@ -125,10 +125,9 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol
     defaults to eps * max(m, n) when atol is not given (or not positive), else 0. ``tol`` is atol with rtol=0."""
     from .. import int64
     if A.dim() < 2:
-        raise RuntimeError("linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
     if A._data.dtype.kind not in "fc":
-        raise RuntimeError(f"linalg.matrix_rank: Expected a floating point or complex tensor as input. Got "
-                           f"{A.dtype.name.capitalize()}")
+        raise RuntimeError("This function doesn't handle types other than float and double")
     if tol is not None:
         atol, rtol = tol, 0.0
     a = A._data
@@ -214,7 +213,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out=None) -> Tensor:
     """sum(conj(x) * y) over ``dim`` (broadcasting); differentiable."""
     if x.dtype != y.dtype:
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
-                           f"{x.dtype.name.capitalize()} and y of type {y.dtype.name.capitalize()} instead")
+                           f"{_scalar_name(x.dtype)} and y of type {_scalar_name(y.dtype)} instead")
     xc = x.conj() if x.is_complex() else x
     return _out(out, (xc * y).sum(dim))
 

@@ -20,16 +20,17 @@ def _diff_inputs(inputs):
 def _numerical_jacobian(fn, inputs, idx, eps):
     """Jacobian of every output w.r.t. input ``idx``: shape (in_numel, out_numel) per output."""
     x = inputs[idx]
-    flat = x._data.reshape(-1)
+    data = x._data  # perturbed in place element by element (C order), strided views included
     base_outs = [o for o in _as_tuple(fn(*inputs))]
-    jac = [np.zeros((flat.size, o._data.size), dtype=np.float64) for o in base_outs]
-    for k in range(flat.size):
-        orig = flat[k].item()
-        flat[k] = orig + eps
+    jac = [np.zeros((data.size, o._data.size), dtype=np.float64) for o in base_outs]
+    for k in range(data.size):
+        at = np.unravel_index(k, data.shape)
+        orig = data[at].item()
+        data[at] = orig + eps
         plus = [o._data.astype(np.float64).reshape(-1).copy() for o in _as_tuple(fn(*inputs))]
-        flat[k] = orig - eps
+        data[at] = orig - eps
         minus = [o._data.astype(np.float64).reshape(-1).copy() for o in _as_tuple(fn(*inputs))]
-        flat[k] = orig
+        data[at] = orig
         for j in range(len(jac)):
             jac[j][k] = (plus[j] - minus[j]) / (2 * eps)
     return jac

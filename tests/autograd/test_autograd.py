@@ -371,3 +371,22 @@ def test_retained_grad_does_not_alias_leaf_grad():
         y.grad.mul_(2)
         return a.grad, b.grad, y.grad
     assert_close(*run_both(g))
+
+
+def test_gradcheck_perturbs_non_contiguous_inputs():
+    # a transposed (strided) input: the numerical Jacobian must see the perturbation, and a wrong
+    # analytical gradient must still be caught
+    x = ember.randn(4, 3, dtype=ember.float64).t().requires_grad_()
+    assert not x._data.flags.c_contiguous
+    assert ember.autograd.gradcheck(lambda t: (t * t).sum(0), (x,))
+
+    class Wrong(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    assert not ember.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False)

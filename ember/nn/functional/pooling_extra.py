@@ -88,7 +88,7 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, return_indice
     k = _ntuple(kernel_size, nd, "kernel_size")
     spatial = tuple(input.shape[-nd:])
     if output_size is None:
-        ratio = _ntuple(output_ratio, nd)
+        ratio = tuple(output_ratio) if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * nd
         if not all(0 < r < 1 for r in ratio):
             raise ValueError(f"{name}: output_ratio must be between 0 and 1 (got {output_ratio})")
         out = tuple(int(n * r) for n, r in zip(spatial, ratio))

@@ -33,7 +33,9 @@ class _FractionalMaxPoolNd(Module):
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
         self.output_size = _ntuple(output_size, nd) if output_size is not None else None
-        self.output_ratio = _ntuple(output_ratio, nd) if output_ratio is not None else None
+        if output_ratio is not None and not isinstance(output_ratio, (tuple, list)):
+            output_ratio = (output_ratio,) * nd
+        self.output_ratio = tuple(output_ratio) if output_ratio is not None else None
         if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
             raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
 

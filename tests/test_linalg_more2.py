@@ -431,3 +431,13 @@ def test_error_messages_match_torch(call):
     with pytest.raises(RuntimeError) as ee:
         call(ember)
     assert str(ee.value) == str(te.value)
+
+
+def test_vector_norm_dtype_error_names_the_type_like_torch():
+    for np_dt, t_dt in ((np.int64, torch.int64), (np.int32, torch.int32), (np.bool_, torch.bool)):
+        a = np.array([1, 0], dtype=np_dt)
+        with pytest.raises(RuntimeError) as te:
+            torch.linalg.vector_norm(torch.tensor(a, dtype=t_dt))
+        with pytest.raises(RuntimeError) as ee:
+            ember.linalg.vector_norm(ember.tensor(a))
+        assert str(ee.value) == str(te.value)

@@ -402,3 +402,45 @@ def test_data_parallel_single_device(rng):
     compare_param_grads(em, tm)
     assert isinstance(em.module, enn.Linear)
     assert ember.nn.parallel.DataParallel is enn.DataParallel
+
+
+def test_lazy_dtype_conversion_before_first_forward(rng):
+    em, tm = enn.LazyBatchNorm1d().double(), tnn.LazyBatchNorm1d().double()
+    assert _sd_summary(em.state_dict()) == _sd_summary(tm.state_dict())
+    x = rng.standard_normal((4, 3))
+    assert_close(em(ember.tensor(x)), tm(torch.tensor(x)))
+    assert em.running_mean.dtype == ember.float64 and em.weight.dtype == ember.float64
+    assert_close(em.running_var, tm.running_var)
+
+
+def test_user_lazy_module_with_the_mixin(rng):
+    from ember.nn.modules.lazy import LazyModuleMixin
+    from ember.nn.parameter import UninitializedParameter
+
+    class LazyScale(LazyModuleMixin, enn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = UninitializedParameter()
+
+        def initialize_parameters(self, x):
+            if self.has_uninitialized_params():
+                self.scale.materialize((x.shape[-1],))
+                with ember.no_grad():
+                    self.scale.fill_(2.0)
+
+        def forward(self, x):
+            return x * self.scale
+
+    m = LazyScale()
+    assert repr(m.state_dict()["scale"]) == "<UninitializedParameter>"
+    x = as_np((2, 5), rng)
+    np.testing.assert_allclose(m(ember.tensor(x)).detach().numpy(), 2 * x)
+    assert type(m) is LazyScale and not m.has_uninitialized_params() and not m._forward_pre_hooks
+    assert type(m.scale) is enn.Parameter and tuple(m.scale.shape) == (5,)
+
+
+def test_channel_shuffle_and_lp_pool3d_gradcheck(rng):
+    x = ember.tensor(rng.standard_normal((2, 4, 3)), requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: EF.channel_shuffle(t, 2), (x,))
+    x = ember.tensor(np.abs(rng.standard_normal((1, 2, 3, 3, 4))) + 0.5, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: EF.lp_pool3d(t, 2.0, 2, 1), (x,))

@@ -52,6 +52,16 @@ class LazyModuleMixin:
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars or is_lazy(b) else b.detach()
 
+    def _apply(self, fn, recurse: bool = True):
+        # ``.to()`` / ``.double()`` replace buffers; an uninitialized one must stay uninitialized (with the
+        # new dtype/device, which materialize() then uses)
+        lazy = {k: b for k, b in self._buffers.items() if b is not None and is_lazy(b)}
+        out = super()._apply(fn, recurse)
+        for k, b in lazy.items():
+            b._data = self._buffers[k]._data
+            self._buffers[k] = b
+        return out
+
     def _infer_parameters(self, module, args, kwargs=None):
         module.initialize_parameters(*args, **(kwargs or {}))
         if module.has_uninitialized_params():

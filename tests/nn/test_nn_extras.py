@@ -339,7 +339,8 @@ def test_sync_batchnorm_two_ranks_equals_full_batch(tmp_path, rng):
     np.savez(tmp_path / "in.npz", x=x, g=g)
     worker = tmp_path / "worker.py"
     worker.write_text(_SYNC_WORKER)
-    env = dict(os.environ, PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(ember.__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     p = subprocess.run([find_mpiexec(), "-n", "2", sys.executable, str(worker), str(tmp_path / "in.npz"),
                         str(tmp_path / "out")], capture_output=True, text=True, timeout=90, env=env)
     assert p.returncode == 0, p.stderr

@@ -445,3 +445,11 @@ def test_channel_shuffle_and_lp_pool3d_gradcheck(rng):
     assert ember.autograd.gradcheck(lambda t: EF.channel_shuffle(t, 2), (x,))
     x = ember.tensor(np.abs(rng.standard_normal((1, 2, 3, 3, 4))) + 0.5, requires_grad=True)
     assert ember.autograd.gradcheck(lambda t: EF.lp_pool3d(t, 2.0, 2, 1), (x,))
+
+
+def test_lazy_linear_state_dict_before_first_forward(rng):
+    em, tm = enn.LazyLinear(3), tnn.LazyLinear(3)
+    assert _sd_summary(em.state_dict()) == _sd_summary(tm.state_dict())
+    x = as_np((2, 4), rng)
+    em(ember.tensor(x)), tm(torch.tensor(x))
+    assert _sd_summary(em.state_dict()) == _sd_summary(tm.state_dict()) and repr(em) == repr(tm)

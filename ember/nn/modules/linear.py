@@ -156,6 +156,11 @@ class LazyLinear(Linear):
     def has_uninitialized_params(self) -> bool:
         return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
 
+    def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
+        # before the first forward the state_dict holds the UninitializedParameters themselves, as in PyTorch
+        from .lazy import LazyModuleMixin
+        LazyModuleMixin._save_to_state_dict(self, destination, prefix, keep_vars)
+
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_features != 0:
             Linear.reset_parameters(self)

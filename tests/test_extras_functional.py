@@ -213,3 +213,12 @@ def test_grid_sampler_affine_grid_pad():
         ember.grid_sampler(ember.tensor(x), ember.tensor(grid), 5, 0, False)
     _check("constant_pad_nd", f32(2, 3), [1, 2])
     _check("constant_pad_nd", f32(2, 3, 4), [1, 0, 0, 2], 1.5)
+
+
+def test_functional_namespace_has_pdist_and_channel_shuffle():
+    F, TF = ember.nn.functional, torch.nn.functional
+    x = f32(5, 3)
+    assert_close(F.pdist(ember.tensor(x), 1.5), TF.pdist(torch.tensor(x), 1.5))
+    y = f32(2, 6, 2)
+    assert_close(F.channel_shuffle(ember.tensor(y), 3), TF.channel_shuffle(torch.tensor(y), 3))
+    assert_close(F.native_channel_shuffle(ember.tensor(y), 2), TF.native_channel_shuffle(torch.tensor(y), 2))

@@ -222,3 +222,35 @@ def test_functional_namespace_has_pdist_and_channel_shuffle():
     y = f32(2, 6, 2)
     assert_close(F.channel_shuffle(ember.tensor(y), 3), TF.channel_shuffle(torch.tensor(y), 3))
     assert_close(F.native_channel_shuffle(ember.tensor(y), 2), TF.native_channel_shuffle(torch.tensor(y), 2))
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("case", ["offsets", "last_offset", "padding", "neg_padding", "no_offsets"])
+def test_embedding_bag_top_level(mode, case):
+    w = f32(6, 3)
+    idx = np.array([0, 2, 5, 2, 2, 1, 4])
+    off = np.array([0, 3, 3, 5])
+    kw = {}
+    if case == "last_offset":
+        off = np.array([0, 3, 3, 7])
+        kw = dict(include_last_offset=True)
+    args = ()
+    if case == "padding":
+        args = (False, None, False, 2)  # padding_idx is positional-only at top level
+    if case == "neg_padding":
+        args = (False, None, False, -1)
+    ew, tw = pair(w, requires_grad=True)
+    if case == "no_offsets":
+        with pytest.raises(TypeError):
+            torch.embedding_bag(tw, torch.tensor(idx.reshape(7, 1)), None, False, mode)
+        with pytest.raises(TypeError):
+            ember.embedding_bag(ew, ember.tensor(idx.reshape(7, 1)), None, False, mode)
+        return
+    eo = ember.embedding_bag(ew, ember.tensor(idx), ember.tensor(off), False, mode, *args, **kw)
+    to = torch.embedding_bag(tw, torch.tensor(idx), torch.tensor(off), False, mode, *args, **kw)
+    assert len(eo) == 4
+    assert_close(eo, to)
+    g = f32(*to[0].shape)
+    eo[0].backward(ember.tensor(g))
+    to[0].backward(torch.tensor(g))
+    assert_close(ew.grad, tw.grad)

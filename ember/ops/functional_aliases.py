@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "layer_norm",
-    "group_norm", "batch_norm", "instance_norm", "embedding", "max_pool1d", "max_pool2d", "max_pool3d",
+    "group_norm", "batch_norm", "instance_norm", "embedding", "embedding_bag", "max_pool1d", "max_pool2d", "max_pool3d",
     "max_pool1d_with_indices", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "pixel_shuffle",
     "pixel_unshuffle", "prelu", "selu", "selu_", "celu", "celu_", "rrelu", "rrelu_", "threshold", "threshold_",
     "hardshrink", "bilinear", "cosine_similarity", "pairwise_distance", "pdist", "kl_div", "poisson_nll_loss",
@@ -84,6 +84,50 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
     a negative ``padding_idx`` means none."""
     return _F().embedding(indices, weight, None if padding_idx is None or padding_idx < 0 else padding_idx,
                           scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sparse=False,
+                  per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """PyTorch's top-level form: ``mode`` an int (0 sum, 1 mean, 2 max), the weight first, and four results:
+    (output, offset2bag, bag_size, max_indices), the last three as PyTorch's CPU kernel fills them (empty /
+    zeros for sum; each index's bag and each bag's size for mean, ``max_indices`` repeating the sizes; for max,
+    the weight row that won each output element)."""
+    import numpy as np
+    from .._tensor import _wrap
+    from ..backends import namespace_of
+    if not hasattr(offsets, "_data"):
+        raise TypeError(f"embedding_bag(): argument 'offsets' (position 3) must be Tensor, not "
+                        f"{type(offsets).__name__}")
+    if mode not in (0, 1, 2):
+        raise RuntimeError(f"embedding_bag: unknown mode {mode} (0 sum, 1 mean, 2 max)")
+    out = _F().embedding_bag(indices, weight, offsets, None, 2, scale_grad_by_freq, ("sum", "mean", "max")[mode],
+                             sparse, per_sample_weights, include_last_offset, padding_idx)
+    xp = namespace_of(indices._data)
+    idx = indices._data.reshape(-1).astype(np.int64)
+    starts = offsets._data.astype(np.int64)  # (F.embedding_bag has refused 2-D indices with offsets)
+    if include_last_offset:
+        starts = starts[:-1]
+    nb = int(starts.shape[0])
+    bag = xp.searchsorted(starts, xp.arange(idx.shape[0]), side="right") - 1
+    if mode == 0:  # offset2bag is filled only when a padding index is given
+        o2b = bag.astype(np.int64) if padding_idx is not None else xp.zeros(0, np.int64)
+        return out, _wrap(o2b), _wrap(xp.zeros(nb, np.int64)), _wrap(xp.zeros(nb, np.int64))
+    valid = xp.ones(idx.shape[0], bool)
+    if padding_idx is not None:
+        valid = idx != (padding_idx % weight.shape[0])
+    size = xp.bincount(bag[valid], minlength=nb).astype(np.int64) if nb else xp.zeros(0, np.int64)
+    o2b = bag.astype(np.int64)
+    if mode == 1:
+        return out, _wrap(o2b), _wrap(size), _wrap(size.copy())
+    n, d = idx.shape[0], weight.shape[1]
+    vals = weight._data[idx]
+    win = (vals == out._data[xp.clip(bag, 0, None)]) & valid[:, None]
+    first = xp.full((nb, d), n, np.int64)
+    pos = xp.where(win, xp.arange(n)[:, None], n)
+    if n:
+        xp.minimum.at(first, bag, pos)
+    ext = xp.concatenate([idx, xp.zeros(1, np.int64)])
+    return out, _wrap(o2b), _wrap(size), _wrap(ext[first])
 
 
 def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):

@@ -57,6 +57,8 @@ from .ops.stats import (logcumsumexp, cummin, diff, msort, quantile, nanquantile
                         bincount, searchsorted, bucketize, trapezoid, trapz, cumulative_trapezoid, cdist, renorm)
 from .ops.complex_view import view_as_real, view_as_complex  # noqa: F401,E402
 from .ops.extras import *  # noqa: F401,F403,E402
+from .ops.settings import *  # noqa: F401,F403,E402
+from .ops.numeric_extra import *  # noqa: F401,F403,E402
 from .ops.windows import *  # noqa: F401,F403,E402
 from .ops.legacy_types import *  # noqa: F401,F403,E402
 from .ops.functional_aliases import *  # noqa: F401,F403,E402

@@ -469,3 +469,46 @@ def test_inplace_top_level_args():
     ember.tanh_(e2).sum().backward()
     torch.tanh_(t2).sum().backward()
     assert_close(e.grad, t.grad)
+
+
+def test_is_signed_conj_physical_range():
+    for dt in ("uint8", "int8", "float32", "bool"):
+        assert ember.is_signed(ember.zeros(1, dtype=getattr(ember, dt))) is \
+            torch.is_signed(torch.zeros(1, dtype=getattr(torch, dt)))
+    z = f64(3) + 1j * f64(3)
+    e, t = pair(z)
+    assert_close(ember.conj_physical(e), torch.conj_physical(t))
+    assert_close(e.conj_physical(), t.conj_physical())
+    e.conj_physical_()
+    t.conj_physical_()
+    assert_close(e, t)
+    for args, kw in (((0, 1, 0.25), {}), ((1, 4), {}), ((1, 4), {"dtype": "int64"}), ((0, 1, 0.3), {}),
+                     ((5, 1, -1.5), {"dtype": "float64"})):
+        ek = {k: getattr(ember, v) for k, v in kw.items()}
+        tk = {k: getattr(torch, v) for k, v in kw.items()}
+        with pytest.warns(UserWarning):
+            er = ember.range(*args, **ek)
+        with pytest.warns(UserWarning):
+            tr = torch.range(*args, **tk)
+        assert_close(er, tr)
+    for bad in ((0, 1, 0), (1, 0, 1)):
+        with pytest.warns(UserWarning), pytest.raises(RuntimeError):
+            ember.range(*bad)
+
+
+def test_gradcheck_differentiable_extras():
+    gc = ember.autograd.gradcheck
+
+    def t(*shape):
+        return ember.tensor(f64(*shape), requires_grad=True)
+    assert gc(lambda x: ember.cov(x, correction=1), (t(3, 5),))
+    assert gc(lambda x, w: ember.cov(x, aweights=w), (t(2, 4), ember.tensor(rng.random(4) + 0.5, requires_grad=True)))
+    assert gc(lambda x: ember.gradient(x, spacing=1.5, edge_order=2)[0], (t(5, 3),))
+    assert gc(lambda a, b: ember.dist(a, b, 3), (t(3, 2), t(2)))
+    assert gc(lambda a, b: ember.polar(a, b).real + ember.polar(a, b).imag * 2,
+              (ember.tensor(rng.random(3) + 0.5, requires_grad=True), t(3)))
+    L = ember.tensor(np.linalg.cholesky(_spd(3)), requires_grad=True)
+    assert gc(lambda b, low: ember.cholesky_solve(b, low), (t(3, 2), L))
+    assert gc(lambda low: ember.cholesky_inverse(low), (L,))
+    assert gc(lambda x: ember.pdist(x, 2), (t(4, 3),))
+    assert gc(lambda x: ember.frexp(x)[0], (t(5),))

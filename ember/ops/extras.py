@@ -1,13 +1,10 @@
-"""Small top-level names PyTorch users reach for: constants, global settings (threads, default device,
-determinism, matmul precision, warn-always), ``typename``/``is_storage``, the in-place top-level forms
-(``torch.abs_(x)`` ...), and small ops: ``tril_indices``/``triu_indices``, ``cov``/``corrcoef``, ``isin``,
-``unravel_index``, ``histogram``, ``angle``/``polar``, conj/neg-bit queries, ``frexp``, bit shifts,
-``dist``, ``chain_matmul``, ``cholesky_inverse``/``cholesky_solve``, ``unique_consecutive``,
-``unsafe_chunk``/``unsafe_split``, ``empty_strided``, ``frombuffer``, ``gradient``.
+"""Small top-level names PyTorch users reach for: ``angle``/``polar``, conj/neg-bit queries, ``isreal``,
+``frexp``, bit shifts, ``dist``, ``chain_matmul``, ``cholesky_inverse``/``cholesky_solve``,
+``unique_consecutive``, ``row_stack``, ``unsafe_chunk``/``unsafe_split``, ``empty_strided``, ``frombuffer``,
+``is_signed``, ``conj_physical``, the deprecated ``range``, and the in-place top-level forms
+(``torch.abs_(x)`` ...). ``bind_methods`` puts the matching ``Tensor`` methods in place.
 
-Settings that have no effect on NumPy (determinism, matmul precision, inter-op threads) are recorded and
-reported back, as PyTorch's CPU build does; ``set_num_threads`` limits NumPy's BLAS pool through
-threadpoolctl when it is installed.
+Settings and constants live in ``settings.py``; cov/corrcoef/histogram/gradient ... in ``numeric_extra.py``.
 """
 from __future__ import annotations
 
@@ -21,337 +18,11 @@ from ..autograd.function import Function as _Function
 from ..backends import namespace_of as _ns
 
 __all__ = [
-    "pi", "e", "inf", "nan", "newaxis",
-    "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
-    "set_default_device", "get_default_device", "use_deterministic_algorithms",
-    "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
-    "set_deterministic_debug_mode", "get_deterministic_debug_mode", "set_float32_matmul_precision",
-    "get_float32_matmul_precision", "typename", "is_storage", "set_warn_always", "is_warn_always_enabled",
-    "get_device",
-    "tril_indices", "triu_indices", "cov", "corrcoef", "isin", "unravel_index", "histogram", "angle", "polar",
-    "resolve_conj", "resolve_neg", "is_conj", "is_neg", "isreal", "frexp", "bitwise_left_shift",
-    "bitwise_right_shift", "dist", "chain_matmul", "cholesky_inverse", "cholesky_solve", "unique_consecutive",
-    "row_stack", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes", "empty_strided", "frombuffer",
-    "gradient",
+    "angle", "polar", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "isreal", "frexp",
+    "bitwise_left_shift", "bitwise_right_shift", "dist", "chain_matmul", "cholesky_inverse", "cholesky_solve",
+    "unique_consecutive", "row_stack", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes",
+    "empty_strided", "frombuffer", "is_signed", "conj_physical", "range",
 ]
-
-# --------------------------------------------------------------------------- constants
-pi = _math.pi
-e = _math.e
-inf = _math.inf
-nan = _math.nan
-newaxis = None
-
-# --------------------------------------------------------------------------- global settings
-_settings = {"threads": None, "interop": None, "deterministic": False, "warn_only": False,
-             "precision": "highest", "warn_always": False}
-
-
-def _blas_limits():
-    try:
-        import threadpoolctl
-    except ImportError:
-        return None
-    return threadpoolctl
-
-
-def set_num_threads(int):  # noqa: A002 (PyTorch's parameter name)
-    """Threads for intra-op work: limits NumPy's BLAS pool (via threadpoolctl, when installed) and records it."""
-    n = int
-    if not isinstance(n, type(1)) or isinstance(n, bool) or n <= 0:
-        raise RuntimeError("set_num_threads expects a positive integer")
-    tp = _blas_limits()
-    if tp is not None:
-        tp.threadpool_limits(limits=n, user_api="blas")
-    _settings["threads"] = n
-
-
-def get_num_threads():
-    """The value last given to ``set_num_threads``, else the BLAS pool's size (else the CPU count)."""
-    if _settings["threads"] is not None:
-        return _settings["threads"]
-    tp = _blas_limits()
-    if tp is not None:
-        sizes = [i["num_threads"] for i in tp.threadpool_info() if i.get("user_api") == "blas"]
-        if sizes:
-            return max(sizes)
-    import os
-    return os.cpu_count() or 1
-
-
-def set_num_interop_threads(int):  # noqa: A002
-    """Recorded only: Ember runs one op at a time (there is no inter-op pool)."""
-    n = int
-    if not isinstance(n, type(1)) or isinstance(n, bool) or n <= 0:
-        raise RuntimeError("Expected positive number of threads")
-    _settings["interop"] = n
-
-
-def get_num_interop_threads():
-    if _settings["interop"] is not None:
-        return _settings["interop"]
-    import os
-    return os.cpu_count() or 1
-
-
-def set_default_device(device):
-    """Creation functions (``zeros``, ``tensor``, ``arange``, ``randn`` ...) put tensors on ``device`` when they
-    are not given one; ``None`` restores the CPU."""
-    from .._device import device as _Device
-    from . import creation as _C
-    if device is None:
-        _C._default_device[0] = None
-        return
-    d = device if isinstance(device, _Device) else _Device(device)
-    _C._default_device[0] = None if d.type == "cpu" else d
-
-
-def get_default_device():
-    from .._device import device as _Device
-    from . import creation as _C
-    d = _C._default_device[0]
-    return _Device("cpu") if d is None else d
-
-
-def use_deterministic_algorithms(mode, *, warn_only=False):
-    """Recorded: Ember's NumPy kernels are deterministic already (scatter-adds use ``np.add.at``)."""
-    if not isinstance(mode, bool):
-        raise TypeError(f"use_deterministic_algorithms(): argument 'mode' must be bool, not {type(mode).__name__}")
-    _settings["deterministic"] = mode
-    _settings["warn_only"] = bool(warn_only) and mode
-
-
-def are_deterministic_algorithms_enabled():
-    return _settings["deterministic"]
-
-
-def is_deterministic_algorithms_warn_only_enabled():
-    return _settings["warn_only"]
-
-
-def set_deterministic_debug_mode(debug_mode):
-    modes = {"default": 0, "warn": 1, "error": 2}
-    if isinstance(debug_mode, str):
-        if debug_mode not in modes:
-            raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, "
-                               f"but got {debug_mode}")
-        debug_mode = modes[debug_mode]
-    if debug_mode not in (0, 1, 2):
-        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got {debug_mode}")
-    use_deterministic_algorithms(debug_mode != 0, warn_only=debug_mode == 1)
-
-
-def get_deterministic_debug_mode():
-    if not _settings["deterministic"]:
-        return 0
-    return 1 if _settings["warn_only"] else 2
-
-
-def set_float32_matmul_precision(precision):
-    """Recorded only: NumPy's float32 matmul always runs at full float32 precision."""
-    if precision not in ("highest", "high", "medium"):
-        import warnings
-        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
-                      "set_float32_matmul_precision call has no effect.", UserWarning, stacklevel=2)
-        return
-    _settings["precision"] = precision
-
-
-def get_float32_matmul_precision():
-    return _settings["precision"]
-
-
-def set_warn_always(b):
-    _settings["warn_always"] = bool(b)
-
-
-def is_warn_always_enabled():
-    return _settings["warn_always"]
-
-
-def typename(obj):
-    """``'torch.FloatTensor'`` for a tensor, else the dotted name of the object (or of its class)."""
-    if isinstance(obj, _Tensor):
-        return obj.type()
-    if hasattr(obj, "__qualname__"):
-        module, name = getattr(obj, "__module__", "") or "", obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        module, name = getattr(obj, "__module__", "") or "", obj.__name__
-    else:
-        module, name = type(obj).__module__ or "", type(obj).__qualname__
-    return name if module in ("", "builtins") else f"{module}.{name}"
-
-
-def is_storage(obj):
-    """Ember has no storage objects (a tensor's memory is its NumPy/CuPy array), so this is always False."""
-    return False
-
-
-def get_device(input):
-    return input.get_device()
-
-
-# --------------------------------------------------------------------------- index helpers
-def _tri_indices(fn, row, col, offset, dtype, device):
-    from .creation import _finish
-    if row < 0 or col < 0:
-        raise RuntimeError(f"row must be non-negative, got{row}" if row < 0 else f"col must be non-negative, got{col}")
-    dtype = _D.int64 if dtype is None else dtype
-    if dtype not in (_D.int32, _D.int64):
-        raise RuntimeError(f"\"{fn}\" not implemented for '{str(dtype).split('.')[-1].capitalize()}'")
-    r, c = (_np.tril_indices if fn == "tril_indices" else _np.triu_indices)(row, offset, col)
-    return _finish(_np.stack([r, c]).astype(dtype.np), device, False)
-
-
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
-    """The (2, N) row/column indices of the lower triangle of a ``row x col`` matrix, row-major."""
-    return _tri_indices("tril_indices", row, col, offset, dtype, device)
-
-
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
-    """The (2, N) row/column indices of the upper triangle of a ``row x col`` matrix, row-major."""
-    return _tri_indices("triu_indices", row, col, offset, dtype, device)
-
-
-def unravel_index(indices, shape):
-    """Flat indices -> a tuple of coordinate tensors (int64), one per dimension of ``shape``."""
-    if isinstance(shape, int):
-        shape = (shape,)
-    shape = tuple(int(s) for s in shape)
-    if isinstance(indices, _Tensor):
-        if indices.is_floating_point() or indices.is_complex() or indices.dtype == _D.bool_:
-            raise TypeError("expected 'indices' to be integer dtype, but got " + str(indices.dtype))
-        a = indices._data
-    else:
-        a = _np.asarray(indices)
-        if a.dtype.kind not in "iu":
-            raise TypeError(f"expected 'indices' to be integer dtype, but got {a.dtype}")
-    if any(s < 0 for s in shape):
-        raise ValueError("'shape' cannot have negative values, but got " + str(shape))
-    xp = _ns(a)
-    n = _math.prod(shape)
-    if a.size and (bool((a < -n).any()) or bool((a >= n).any())):
-        raise RuntimeError("index out of bounds in unravel_index")
-    a = xp.where(a < 0, a + n, a).astype(_np.int64)
-    out, rest = [], a
-    for s in reversed(shape):
-        out.append(rest % s if s else rest * 0)
-        rest = rest // s if s else rest
-    return tuple(_wrap(o) for o in reversed(out))
-
-
-# --------------------------------------------------------------------------- statistics
-def cov(input, *, correction=1, fweights=None, aweights=None):
-    """Covariance of the rows (variables) of ``input`` over its columns (observations); differentiable."""
-    from . import elementwise as E
-    from . import linalg as L
-    from . import reduction as R
-    if input.ndim > 2:
-        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with "
-                         f"{input.ndim} dimensions")
-    x = input.reshape(1, -1) if input.ndim < 2 else input
-    if not (x.is_floating_point() or x.is_complex()):
-        x = E.to_dtype(x, _D.get_default_dtype())
-    n = x.shape[1]
-    w = None
-    if fweights is not None:
-        if fweights.ndim > 1 or fweights.numel() != n:
-            raise RuntimeError(f"cov(): expected fweights to have one dimension and {n} elements")
-        if fweights.is_floating_point():
-            raise RuntimeError("cov(): expected fweights to have integral dtype")
-        if bool((fweights._data < 0).any()):
-            raise RuntimeError("cov(): fweights cannot be negative")
-        w = fweights
-    if aweights is not None:
-        if aweights.ndim > 1 or aweights.numel() != n:
-            raise RuntimeError(f"cov(): expected aweights to have one dimension and {n} elements")
-        if not aweights.is_floating_point():
-            raise RuntimeError("cov(): expected aweights to have floating point dtype")
-        if bool((aweights._data < 0).any()):
-            raise RuntimeError("cov(): aweights cannot be negative")
-        w = aweights if w is None else w * aweights
-    if w is None:
-        avg = R.mean(x, 1)
-        w_sum = n
-        norm = n - correction
-    else:
-        w = E.to_dtype(w, x.dtype) if w.dtype != x.dtype else w
-        w_sum = R.sum(w)
-        avg = R.sum(x * w, 1) / w_sum
-        if aweights is None or correction == 0:
-            norm = w_sum - correction
-        else:
-            norm = w_sum - correction * R.sum(w * aweights) / w_sum
-    if isinstance(norm, _Tensor):
-        norm = E.clamp_min(norm, 0)
-    else:
-        norm = max(norm, 0)
-    xm = x - avg.unsqueeze(1)
-    xw = xm if w is None else xm * w
-    c = L.matmul(xw, E.conj(xm).transpose(0, 1)) / norm
-    return c.squeeze()  # PyTorch: a single variable gives a 0-d result
-
-
-def corrcoef(input):
-    """Pearson correlation coefficients of the rows of ``input`` (clipped to [-1, 1] for real inputs)."""
-    from . import elementwise as E
-    from . import linalg as L
-    from . import unary as U
-    if input.ndim > 2:
-        raise ValueError(f"corrcoef(): expected input to have two or fewer dimensions but got an input with "
-                         f"{input.ndim} dimensions")
-    c = cov(input)
-    if c.ndim == 0:
-        return c / c
-    d = L.diagonal(c)
-    std = U.sqrt(d.real if c.is_complex() else d)
-    c = c / std.unsqueeze(1)
-    c = c / std.unsqueeze(0)
-    return c if c.is_complex() else E.clamp(c, -1, 1)
-
-
-def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):  # noqa: A002
-    """(hist, bin_edges): ``bins`` equal bins over ``range`` (default: the data's min..max) or given edges."""
-    from ..return_types import _nt
-    if not input.is_floating_point():
-        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, "
-                           f"but got input {str(input.dtype).split('.')[-1]}")
-    a = input._data
-    dt = a.dtype
-    edges = bins._data if isinstance(bins, _Tensor) else bins
-    if isinstance(bins, _Tensor) and bins.dtype != input.dtype:
-        raise RuntimeError("torch.histogram: input tensor and bins tensors should have the same dtype")
-    wts = None if weight is None else _np.asarray(weight._data).reshape(-1)
-    if weight is not None and tuple(weight.shape) != tuple(input.shape):
-        raise RuntimeError("torch.histogram: if weight tensor is provided, it should have the same shape as "
-                           "the input tensor")
-    if isinstance(edges, int) and edges <= 0:
-        raise RuntimeError("torch.histogram(): bins must be > 0, but got " + str(edges))
-    flat = _np.asarray(a).reshape(-1)
-    if range is not None:
-        lo, hi = float(range[0]), float(range[1])
-    elif flat.size:
-        lo, hi = float(flat.min()), float(flat.max())
-    else:
-        lo, hi = 0.0, 0.0
-    if isinstance(edges, int):
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5  # PyTorch (and NumPy) widen an empty range by 1
-        e = _np.linspace(lo, hi, edges + 1).astype(dt)
-    else:
-        e = _np.asarray(edges)
-    h, _ = _np.histogram(flat, bins=e.astype(_np.float64), weights=wts, density=density)
-    return _nt("histogram", ("hist", "bin_edges"))(_wrap(h.astype(dt)), _wrap(e.astype(dt)))
-
-
-def isin(elements, test_elements, *, assume_unique=False, invert=False):
-    """For each of ``elements``: is it among ``test_elements`` (bool, the shape of ``elements``)."""
-    if not isinstance(elements, _Tensor) and not isinstance(test_elements, _Tensor):
-        raise TypeError("isin() received an invalid combination of arguments: expected at least one Tensor")
-    a = elements._data if isinstance(elements, _Tensor) else _np.asarray(elements)
-    b = test_elements._data if isinstance(test_elements, _Tensor) else _np.asarray(test_elements)
-    xp = _ns(a) if isinstance(elements, _Tensor) else _ns(b)
-    return _wrap(xp.asarray(xp.isin(a, b, assume_unique=assume_unique, invert=invert)))
 
 
 # --------------------------------------------------------------------------- complex helpers
@@ -636,77 +307,35 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     return t
 
 
-def gradient(input, *, spacing=1, dim=None, edge_order=1):
-    """Central differences inside, one-sided (order ``edge_order``) at the edges, per dimension; spacing is a
-    scalar, one scalar per dimension, or one coordinate tensor per dimension. Differentiable."""
-    from .scatter_gather import index_select
-    if edge_order not in (1, 2):
-        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, got {edge_order}")
-    dims = list(range(input.ndim)) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
-    dims = [d % input.ndim for d in dims]
-    if isinstance(spacing, (list, tuple)):
-        if len(spacing) != len(dims):
-            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or it's spacing and "
-                               f"dim arguments to have the same length, but got a spacing argument of length "
-                               f"{len(spacing)} and a dim argument of length {len(dims)}.")
-        sp = list(spacing)
-    else:
-        sp = [spacing] * len(dims)
-    xp = _ns(input._data)
-    dt = input._data.dtype if input._data.dtype.kind in "fc" else _D.default_float_np()
-    outs = []
-    for d, s in zip(dims, sp):
-        n = input.shape[d]
-        if n < edge_order + 1:
-            raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
-        if isinstance(s, _Tensor):
-            if s.ndim != 1 or s.shape[0] != n:
-                raise RuntimeError("torch.gradient expected each tensor to be on the same device and of size "
-                                   "equal to the input along the dimension")
-            x = _np.asarray(s._cpu_array(), dtype=_np.float64)
-        else:
-            x = _np.arange(n, dtype=_np.float64) * float(s.item() if hasattr(s, "item") else s)
-        idx, w = _stencil(x, edge_order)
-        out = None
-        for k in range(3):
-            wk = w[:, k]
-            if not wk.any():
-                continue
-            shape = [1] * input.ndim
-            shape[d] = n
-            wt = _wrap(xp.asarray(wk.astype(dt)).reshape(shape))
-            term = index_select(input, d, _wrap(xp.asarray(idx[:, k]))) * wt
-            out = term if out is None else out + term
-        outs.append(out)
-    return tuple(outs)
+def is_signed(input):
+    return input.is_signed()
 
 
-def _stencil(x, edge_order):
-    """Per output point: three input indices and their weights (NumPy's non-uniform formulas)."""
-    n = x.shape[0]
-    h = _np.diff(x)
-    idx = _np.zeros((n, 3), _np.int64)
-    w = _np.zeros((n, 3))
-    if n > 2:
-        hs, hd = h[:-1], h[1:]
-        i = _np.arange(1, n - 1)
-        idx[1:-1] = _np.stack([i - 1, i, i + 1], 1)
-        w[1:-1, 0] = -hd / (hs * (hd + hs))
-        w[1:-1, 1] = (hd - hs) / (hd * hs)
-        w[1:-1, 2] = hs / (hd * (hd + hs))
-    if edge_order == 1:
-        idx[0] = [0, 1, 0]
-        w[0] = [-1 / h[0], 1 / h[0], 0]
-        idx[-1] = [n - 2, n - 1, n - 1]
-        w[-1] = [-1 / h[-1], 1 / h[-1], 0]
-    else:
-        d1, d2 = h[0], h[1]
-        idx[0] = [0, 1, 2]
-        w[0] = [-(2 * d1 + d2) / (d1 * (d1 + d2)), (d1 + d2) / (d1 * d2), -d1 / (d2 * (d1 + d2))]
-        d1, d2 = h[-2], h[-1]
-        idx[-1] = [n - 3, n - 2, n - 1]
-        w[-1] = [d2 / (d1 * (d1 + d2)), -(d2 + d1) / (d1 * d2), (2 * d2 + d1) / (d2 * (d1 + d2))]
-    return idx, w
+def conj_physical(input):
+    """The conjugate, materialised (Ember's ``conj`` is never lazy, so this is ``conj``)."""
+    from .elementwise import conj
+    return conj(input)
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
+          requires_grad=False):
+    """Deprecated in PyTorch (use ``arange``): ``start, start + step, ...`` up to and including ``end``; the
+    default dtype is the default float dtype even for integer bounds."""
+    import warnings
+    from .creation import _finish
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values "
+                  "in [start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    dtype = _D.get_default_dtype() if dtype is None else dtype
+    n = int(_math.floor((end - start) / step)) + 1
+    arr = (start + step * _np.arange(n, dtype=_np.float64)).astype(dtype.np)
+    return _finish(arr, device, requires_grad)
 
 
 # --------------------------------------------------------------------------- top-level in-place forms
@@ -730,7 +359,11 @@ def _forward_inplace(name):
 for _name in _INPLACE:
     globals()[_name] = _forward_inplace(_name)
 del _name
-__all__ += list(_INPLACE) + ["fill"]
+__all__ += list(_INPLACE) + ["fill", "conj_physical_"]
+
+
+def conj_physical_(input):
+    return input.conj_physical_()
 
 
 def fill(input, value):
@@ -752,10 +385,18 @@ def _shift_inplace(fn):
     return method
 
 
+def _conj_physical_(self):
+    if self.is_complex():
+        from .inplace import inplace
+        return inplace(self, conj_physical(self))
+    return self
+
+
 def bind_methods(T):
     """Binds this module's Tensor methods (called once from ``_tensor_methods.bind``)."""
     from . import functional_aliases as FA
     from . import legacy_types as LT
+    from .numeric_extra import corrcoef, cov, histogram
     lsh_ = _shift_inplace(bitwise_left_shift)
     rsh_ = _shift_inplace(bitwise_right_shift)
     methods = {
@@ -770,7 +411,7 @@ def bind_methods(T):
         "is_conj": is_conj, "is_neg": is_neg, "resolve_conj": resolve_conj, "resolve_neg": resolve_neg,
         "isreal": isreal, "unique_consecutive": unique_consecutive, "unsafe_chunk": unsafe_chunk,
         "unsafe_split": unsafe_split, "unsafe_split_with_sizes": unsafe_split_with_sizes,
-        "hardshrink": FA.hardshrink, "prelu": FA.prelu, "new": LT.tensor_new, "get_device": LT.get_device,
+        "conj_physical": conj_physical, "conj_physical_": _conj_physical_, "hardshrink": FA.hardshrink, "prelu": FA.prelu, "new": LT.tensor_new, "get_device": LT.get_device,
     }
     for name, fn in methods.items():
         setattr(T, name, fn)

@@ -224,7 +224,7 @@ def pdist(input, p=2):
     coincident rows the gradient is 0."""
     from . import creation as C
     from . import reduction as R
-    from .extras import triu_indices
+    from .numeric_extra import triu_indices
     from .scatter_gather import index_select
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")

@@ -512,3 +512,29 @@ def test_gradcheck_differentiable_extras():
     assert gc(lambda low: ember.cholesky_inverse(low), (L,))
     assert gc(lambda x: ember.pdist(x, 2), (t(4, 3),))
     assert gc(lambda x: ember.frexp(x)[0], (t(5),))
+
+
+def test_default_device_cuda_on_stand_in(monkeypatch):
+    """set_default_device("cuda") reaches every creation path (on the CuPy stand-in of tests/cuda)."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "cuda"))
+    try:
+        import fake_cupy
+    finally:
+        sys.path.pop(0)
+    fake_cupy.install(monkeypatch)
+    monkeypatch.setattr(ember.backends, "_pending_checks", [])
+    ember.set_default_device("cuda")
+    try:
+        assert str(ember.get_default_device()) == "cuda:0"
+        made = [ember.zeros(2), ember.ones(2, 3), ember.empty(3), ember.full((2,), 1.5), ember.eye(2),
+                ember.tensor([1.0, 2.0]), ember.arange(4), ember.linspace(0, 1, 5), ember.rand(2), ember.randn(2),
+                ember.randint(0, 5, (3,)), ember.hann_window(4), ember.tril_indices(3, 3), ember.FloatTensor(2)]
+        for t in made:
+            assert t.device.type == "cuda" and isinstance(t._data, fake_cupy.ndarray), t
+        assert ember.zeros(2, device="cpu").device.type == "cpu"
+        assert ember.from_numpy(np.zeros(2)).device.type == "cpu"  # as in PyTorch: from_numpy shares host memory
+    finally:
+        ember.set_default_device(None)
+    assert ember.zeros(2).device.type == "cpu" and str(ember.get_default_device()) == "cpu"

@@ -97,7 +97,12 @@ def get_default_device():
     from .._device import device as _Device
     from . import creation as _C
     d = _C._default_device[0]
-    return _Device("cpu") if d is None else d
+    if d is None:
+        return _Device("cpu")
+    if d.type == "cuda" and d.index is None:  # PyTorch names the current device
+        from .. import cuda
+        return _Device("cuda", cuda.current_device())
+    return d
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):

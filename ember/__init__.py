@@ -62,6 +62,7 @@ from .ops.numeric_extra import *  # noqa: F401,F403,E402
 from .ops.windows import *  # noqa: F401,F403,E402
 from .ops.legacy_types import *  # noqa: F401,F403,E402
 from .ops.functional_aliases import *  # noqa: F401,F403,E402
+from .ops.copy_variants import *  # noqa: F401,F403,E402
 from . import autograd  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from . import return_types  # noqa: E402,F401

@@ -538,3 +538,50 @@ def test_default_device_cuda_on_stand_in(monkeypatch):
     finally:
         ember.set_default_device(None)
     assert ember.zeros(2).device.type == "cpu" and str(ember.get_default_device()) == "cpu"
+
+
+def test_copy_variants():
+    x = f64(3, 4)
+    cases = [("alias_copy", ()), ("detach_copy", ()), ("diagonal_copy", (1,)), ("expand_copy", None),
+             ("narrow_copy", (1, 1, 2)), ("permute_copy", ((1, 0),)), ("select_copy", (1, 2)),
+             ("slice_copy", (1, 1, 4, 2)), ("split_copy", (2,)), ("split_with_sizes_copy", ([1, 2],)),
+             ("squeeze_copy", ()), ("t_copy", ()), ("transpose_copy", (0, 1)), ("unbind_copy", (1,)),
+             ("unfold_copy", (1, 2, 1)), ("unsqueeze_copy", (1,)), ("view_copy", ((12,),)),
+             ("as_strided_copy", ((2, 2), (1, 2), 1))]
+    for name, args in cases:
+        arr = f64(1, 4) if name == "expand_copy" else x
+        args = ((3, 4),) if args is None else args
+        e, t = pair(arr, requires_grad=name != "detach_copy")
+        eo, to = getattr(ember, name)(e, *args), getattr(torch, name)(t, *args)
+        assert_close(eo, to, rtol=1e-12, atol=1e-12)
+        eo0, to0 = (eo[0], to[0]) if isinstance(to, tuple) else (eo, to)
+        if name != "detach_copy":
+            g = f64(*to0.shape)
+            eo0.backward(ember.tensor(g))
+            to0.backward(torch.tensor(g))
+            assert_close(e.grad, t.grad, rtol=1e-12, atol=1e-12)
+    e, t = pair(x)
+    c = ember.narrow_copy(e, 0, 0, 1)
+    c.fill_(5.0)
+    assert float(e[0, 0]) != 5.0  # fresh memory
+    assert_close(e.narrow_copy(1, 1, 2), t.narrow_copy(1, 1, 2))
+    assert_close(ember.view_copy(ember.zeros(2), ember.int32), torch.view_copy(torch.zeros(2), torch.int32))
+    z = f64(3, 2)
+    assert_close(ember.view_as_complex_copy(ember.tensor(z)), torch.view_as_complex_copy(torch.tensor(z)))
+    assert_close(ember.view_as_real_copy(ember.tensor(z[:, 0] + 1j)), torch.view_as_real_copy(torch.tensor(z[:, 0] + 1j)))
+
+
+def test_addr_new_empty_strided():
+    e, t = pair(f32(3, 2), requires_grad=True)
+    ev, tv = pair(f32(3), requires_grad=True)
+    ew, tw = pair(f32(2))
+    eo, to = ember.addr(e, ev, ew, beta=0.5, alpha=2.0), torch.addr(t, tv, tw, beta=0.5, alpha=2.0)
+    assert_close(eo, to)
+    eo.sum().backward()
+    to.sum().backward()
+    assert_close(e.grad, t.grad)
+    assert_close(ev.grad, tv.grad)
+    x = ember.zeros(2, dtype=ember.float64)
+    y = x.new_empty_strided((2, 3), (1, 2))
+    ty = torch.zeros(2, dtype=torch.float64).new_empty_strided((2, 3), (1, 2))
+    assert y.dtype == ember.float64 and tuple(y.shape) == tuple(ty.shape) and y.stride() == ty.stride()

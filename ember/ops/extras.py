@@ -21,7 +21,7 @@ __all__ = [
     "angle", "polar", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "isreal", "frexp",
     "bitwise_left_shift", "bitwise_right_shift", "dist", "chain_matmul", "cholesky_inverse", "cholesky_solve",
     "unique_consecutive", "row_stack", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes",
-    "empty_strided", "frombuffer", "is_signed", "conj_physical", "range",
+    "empty_strided", "frombuffer", "is_signed", "conj_physical", "range", "addr",
 ]
 
 
@@ -307,6 +307,11 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     return t
 
 
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    return input.addr(vec1, vec2, beta=beta, alpha=alpha)
+
+
 def is_signed(input):
     return input.is_signed()
 
@@ -392,6 +397,12 @@ def _conj_physical_(self):
     return self
 
 
+def _new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False, layout=None,
+                       pin_memory=False):
+    return empty_strided(size, stride, dtype=dtype or self.dtype, device=device or self.device,
+                         requires_grad=requires_grad)
+
+
 def bind_methods(T):
     """Binds this module's Tensor methods (called once from ``_tensor_methods.bind``)."""
     from . import functional_aliases as FA
@@ -413,5 +424,7 @@ def bind_methods(T):
         "unsafe_split": unsafe_split, "unsafe_split_with_sizes": unsafe_split_with_sizes,
         "conj_physical": conj_physical, "conj_physical_": _conj_physical_, "hardshrink": FA.hardshrink, "prelu": FA.prelu, "new": LT.tensor_new, "get_device": LT.get_device,
     }
+    from .copy_variants import narrow_copy
+    methods.update(narrow_copy=narrow_copy, new_empty_strided=_new_empty_strided)
     for name, fn in methods.items():
         setattr(T, name, fn)

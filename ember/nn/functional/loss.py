@@ -692,7 +692,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     else:
         loss = input - target * U.log(input + eps)
     if full:
-        t = target.detach()
+        t = target  # the Stirling term is differentiable in the target, as in PyTorch
         stirling = t * U.log(t) - t + U.log(t * (2 * math.pi)) * 0.5
         loss = loss + E.where(t > 1, stirling, t * 0)
     return _reduce(loss, reduction)

@@ -425,13 +425,6 @@ def _map_(self, other, fn):
     return self
 
 
-def _unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
-    a = self._data.reshape(-1)
-    keep = np.ones(a.size, bool)
-    keep[1:] = a[1:] != a[:-1]
-    return _wrap(a[keep])
-
-
 def _operator(fn_cls, general):
     """``tensor <op> other``: a same-dtype, same-device float Tensor, or a Python float with a float tensor,
     goes straight to the primitive (two Python calls fewer per op); anything else takes ``general``, which
@@ -524,7 +517,7 @@ def bind():
         "zero_": zero_, "fill_": fill_, "copy_": copy_, "set_": set_, "uniform_": uniform_, "normal_": normal_,
         "bernoulli_": bernoulli_, "random_": random_, "exponential_": exponential_, "geometric_": geometric_,
         "log_normal_": log_normal_, "cauchy_": cauchy_, "masked_fill_": _masked_fill_, "apply_": _apply_,
-        "map_": _map_, "unique_consecutive": _unique_consecutive,
+        "map_": _map_,
         "bernoulli": lambda self, p=None, generator=None: C.bernoulli(self, p, generator=generator),
         "multinomial": C.multinomial,
         # operators

@@ -336,17 +336,9 @@ def affine_grid_generator(theta, size, align_corners):
 
 
 def channel_shuffle(input, groups):
-    """Splits the channels (dim 1) into ``groups`` and interleaves them: (N, g, C/g, *) -> (N, C/g, g, *)."""
-    if input.ndim < 3:
-        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got input with "
-                           f"sizes {list(input.shape)}")
-    if groups <= 0:
-        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
-    c = input.shape[1]
-    if c % groups:
-        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
-    n, rest = input.shape[0], tuple(input.shape[2:])
-    return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)
+    """``torch.channel_shuffle``: ``nn.functional.channel_shuffle`` (its one home)."""
+    from ..nn.functional.pooling_extra import channel_shuffle as _shuffle
+    return _shuffle(input, groups)
 
 
 native_channel_shuffle = channel_shuffle

@@ -24,6 +24,6 @@ from .vision import (interpolate, upsample, upsample_nearest, upsample_bilinear,
 from .sampling import grid_sample, affine_grid  # noqa: F401
 from .ctc import ctc_loss  # noqa: F401
 from .attention import scaled_dot_product_attention, multi_head_attention_forward  # noqa: F401
-from ...ops.functional_aliases import pdist, channel_shuffle, native_channel_shuffle  # noqa: F401
+from ...ops.functional_aliases import pdist  # noqa: F401
 # linear/bilinear live with their modules (nn/modules/linear.py); imported last to avoid a cycle
 from ..modules.linear import linear, bilinear  # noqa: F401,E402

@@ -14,8 +14,8 @@ from .pooling import (max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indice
                       max_pool2d_with_indices, max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d,
                       adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
                       adaptive_max_pool2d, adaptive_max_pool3d, adaptive_max_pool1d_with_indices,
-                      adaptive_max_pool2d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d, lp_pool1d,
-                      lp_pool2d)
+                      adaptive_max_pool2d_with_indices, adaptive_max_pool3d_with_indices, max_unpool1d,
+                      max_unpool2d, max_unpool3d, lp_pool1d, lp_pool2d)
 from .pooling_extra import (fractional_max_pool2d, fractional_max_pool3d,  # noqa: F401
                             fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices, lp_pool3d,
                             channel_shuffle, native_channel_shuffle)
@@ -23,6 +23,7 @@ from .vision import (interpolate, upsample, upsample_nearest, upsample_bilinear,
                      pixel_unshuffle, unfold, fold)
 from .sampling import grid_sample, affine_grid  # noqa: F401
 from .ctc import ctc_loss  # noqa: F401
+from .gumbel import gumbel_softmax  # noqa: F401
 from .attention import scaled_dot_product_attention, multi_head_attention_forward  # noqa: F401
 from ...ops.functional_aliases import pdist  # noqa: F401
 # linear/bilinear live with their modules (nn/modules/linear.py); imported last to avoid a cycle

@@ -569,9 +569,21 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      "MaxPool3DWithIndicesBackward0")
 
 
-max_pool1d_with_indices = max_pool1d
-max_pool2d_with_indices = max_pool2d
-max_pool3d_with_indices = max_pool3d
+def _with_indices(pool):
+    """PyTorch's ``*_with_indices`` form of ``pool``: always ``(output, indices)``; ``return_indices`` is ignored."""
+    def with_indices(input, *args, **kwargs):
+        kwargs["return_indices"] = True
+        if len(args) > pool.__code__.co_argcount - 2:   # a positional return_indices: replaced
+            args = args[:pool.__code__.co_argcount - 2]
+        return pool(input, *args, **kwargs)
+    with_indices.__name__ = with_indices.__qualname__ = pool.__name__ + "_with_indices"
+    with_indices.__doc__ = pool.__doc__
+    return with_indices
+
+
+max_pool1d_with_indices = _with_indices(max_pool1d)
+max_pool2d_with_indices = _with_indices(max_pool2d)
+max_pool3d_with_indices = _with_indices(max_pool3d)
 
 
 def _avg_pool(input, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, name, node):
@@ -675,8 +687,9 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
                      return_indices)
 
 
-adaptive_max_pool1d_with_indices = adaptive_max_pool1d
-adaptive_max_pool2d_with_indices = adaptive_max_pool2d
+adaptive_max_pool1d_with_indices = _with_indices(adaptive_max_pool1d)
+adaptive_max_pool2d_with_indices = _with_indices(adaptive_max_pool2d)
+adaptive_max_pool3d_with_indices = _with_indices(adaptive_max_pool3d)
 
 
 def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size, name):

@@ -1,0 +1,86 @@
+"""Geometric distribution: failures before the first success."""
+from __future__ import annotations
+
+from numbers import Number
+
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+
+__all__ = ["Geometric"]
+
+
+class Geometric(Distribution):
+    """P(k) = (1 - p)^k p on k = 0, 1, 2, ... with p = ``probs`` (= ``sigmoid(logits)``), 0 < p <= 1."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+        else:
+            (self.logits,) = broadcast_all(logits)
+        given = probs if probs is not None else logits
+        batch_shape = () if isinstance(given, Number) else given.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+        if self._validate_args and probs is not None:
+            value = self.probs
+            if not bool((value > 0).all()):
+                raise ValueError(f"Expected parameter probs ({type(value).__name__} of shape {tuple(value.shape)}) "
+                                 f"of distribution {self!r} to be positive but found invalid values:\n{value}")
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Geometric, _instance)
+        batch_shape = tuple(batch_shape)
+        if "probs" in self.__dict__:
+            new.probs = self.probs.expand(batch_shape)
+        if "logits" in self.__dict__:
+            new.logits = self.logits.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return 1.0 / self.probs - 1.0
+
+    @property
+    def mode(self):
+        import ember
+        return ember.zeros_like(self.probs)
+
+    @property
+    def variance(self):
+        return (1.0 / self.probs - 1.0) / self.probs
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    def sample(self, sample_shape=()):
+        import ember
+        shape = tuple(self._extended_shape(sample_shape))
+        with ember.no_grad():
+            u = ember.rand(shape, dtype=self.probs.dtype, device=self.probs.device)
+            u = u.clamp(min=ember.finfo(self.probs.dtype).tiny)
+            return (u.log() / (-self.probs).log1p()).floor()
+
+    def log_prob(self, value):
+        import ember
+        if self._validate_args:
+            self._validate_sample(value)
+        value, probs = broadcast_all(value, self.probs)
+        # p = 1 puts all mass on k = 0: 0 * log(0) counts as 0 there
+        probs = ember.where((probs == 1) & (value == 0), ember.zeros_like(probs), probs)
+        return value * (-probs).log1p() + self.probs.log()
+
+    def entropy(self):
+        from ..nn.functional import binary_cross_entropy_with_logits
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs

@@ -176,3 +176,35 @@ def test_defaults_match_torch():
         assert list(es) == list(ts)
         assert [p.default for p in es.values()] == [p.default for p in ts.values()]
         assert [p.kind for p in es.values()] == [p.kind for p in ts.values()]
+
+
+@pytest.mark.parametrize("name,shapes,kw", [CASES[1], CASES[4]], ids=["Adafactor", "Muon"])
+def test_float64_params_match_torch(name, shapes, kw):
+    arrs = [a.astype(np.float64) for a in _arrays(shapes, 0)]
+    ep, tp, eo, to = _make(name, shapes, kw, arrs)
+    for gs in _grads(shapes, 5):
+        _run(eo, ep, [[g.astype(np.float64) for g in gs]])
+        _run(to, tp, [[g.astype(np.float64) for g in gs]])
+    for e, t in zip(ep, tp):
+        assert_close(e, t, rtol=1e-12, atol=1e-12)
+        _state_close(eo.state[e], to.state[t])
+
+
+def test_adafactor_tensor_lr_and_closure():
+    arrs = _arrays([(3, 4)], 3)
+    ep, tp = ember.tensor(arrs[0].copy(), requires_grad=True), torch.tensor(arrs[0].copy(), requires_grad=True)
+    eo = ember.optim.Adafactor([ep], lr=ember.tensor(0.05))
+    to = torch.optim.Adafactor([tp], lr=torch.tensor(0.05))
+    for _ in range(3):
+        def eclosure():
+            eo.zero_grad()
+            loss = (ep * ep).sum()
+            loss.backward()
+            return loss
+        def tclosure():
+            to.zero_grad()
+            loss = (tp * tp).sum()
+            loss.backward()
+            return loss
+        assert_close(eo.step(eclosure), to.step(tclosure))
+    assert_close(ep, tp)

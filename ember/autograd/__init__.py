@@ -100,6 +100,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402,F401
 from .trace import trace  # noqa: E402,F401
 from . import functional  # noqa: E402,F401
+from . import forward_ad  # noqa: E402,F401
 
 
 class _VariableMeta(type):

@@ -1,7 +1,8 @@
 """``ember.autograd.functional``: Jacobians, Hessians and their products with vectors, computed
 with the reverse-mode engine (``vjp``, ``jacobian``, ``hessian``, ``vhp``) and the double-backward
 trick for forward-mode products (``jvp``, ``hvp``), as PyTorch does. ``vectorize=True`` is accepted
-and runs the same row-by-row loop (there is no vmap); ``strategy="forward-mode"`` is not supported.
+and runs the same row-by-row loop (there is no vmap); ``strategy="forward-mode"`` (with ``vectorize=True``,
+as PyTorch requires) builds the Jacobian column by column from ``ember.func.jacfwd``.
 """
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -174,10 +175,20 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                          'Otherwise, prefer to use "reverse-mode".')
     if strategy == "forward-mode":
         if not vectorize:
-            raise ValueError("torch.autograd.functional.jacobian: `strategy=\"forward-mode\"` is only supported "
-                             "with `vectorize=True`.")
-        raise NotImplementedError("jacobian: strategy='forward-mode' needs forward-mode AD, which Ember does not "
-                                  "have; use the default strategy='reverse-mode'.")
+            raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
+                                      "only implemented for `vectorize=True`.")
+        if strict:
+            raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `strategy=\"forward-mode\"` "
+                               "are not supported together (yet). Please either set `strict=False` or "
+                               "`strategy=\"reverse-mode\"`.")
+        if create_graph:
+            raise NotImplementedError("torch.autograd.functional.jacobian: `create_graph=True` and "
+                                      "`strategy=\"forward-mode\"` are not supported together (yet). Please either "
+                                      "set `create_graph=False` or `strategy=\"reverse-mode\"`.")
+        return _jacobian_forward(func, inputs)
+    if strict and vectorize:
+        raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
+                           "supported together. Please either set `strict=False` or `vectorize=False`.")
     with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _prep_inputs(inputs, create_graph)
@@ -210,6 +221,27 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     if not out_tuple and not in_tuple:
         return jac[0][0]
     if not out_tuple:
+        return jac[0]
+    if not in_tuple:
+        return tuple(row[0] for row in jac)
+    return jac
+
+
+def _jacobian_forward(func, inputs):
+    """``strategy="forward-mode"``: ember.func.jacfwd (Jacobian-vector products by the double-vjp trick)."""
+    from ..func import jacfwd
+    in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    holder = {}
+
+    def tupled(*xs):
+        out = func(*xs)
+        holder["out_tuple"], outs = _check_outputs(out, "jacobian")
+        return outs
+
+    jac = jacfwd(tupled, argnums=tuple(range(len(inputs))))(*inputs)
+    if not holder["out_tuple"] and not in_tuple:
+        return jac[0][0]
+    if not holder["out_tuple"]:
         return jac[0]
     if not in_tuple:
         return tuple(row[0] for row in jac)

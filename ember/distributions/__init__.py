@@ -10,6 +10,7 @@ from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -23,6 +24,8 @@ from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
+from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
 from .negative_binomial import NegativeBinomial
@@ -30,6 +33,8 @@ from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .pareto import Pareto
 from .poisson import Poisson
+from .relaxed_bernoulli import RelaxedBernoulli
+from .relaxed_categorical import RelaxedOneHotCategorical
 from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import *  # noqa: F403
@@ -42,5 +47,6 @@ __all__ = [
     "Normal", "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl",
     "Binomial", "Cauchy", "Chi2", "Dirichlet", "ExponentialFamily", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
     "LogNormal", "Multinomial", "NegativeBinomial", "Pareto", "Poisson", "StudentT", "TransformedDistribution",
-    "Weibull", "transforms",
+    "Weibull", "transforms", "ContinuousBernoulli",
+    "LowRankMultivariateNormal", "MixtureSameFamily", "RelaxedBernoulli", "RelaxedOneHotCategorical",
 ] + list(_transforms_all)

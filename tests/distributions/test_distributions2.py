@@ -66,6 +66,33 @@ def _cases():
         "Weibull": (lambda m, scale, k: d("Weibull")(m, scale, k), dict(scale=scale, k=conc + 0.5), posx),
         "Pareto": (lambda m, scale, alpha: d("Pareto")(m, scale, alpha), dict(scale=scale * 0.2, alpha=conc + 2.0),
                    posx + 0.5),
+        "LowRankMVN": (lambda m, loc, W, Dg: d("LowRankMultivariateNormal")(m, loc, W, Dg),
+                       dict(loc=_f32(RNG.standard_normal((3, 3))), W=_f32(RNG.standard_normal((3, 3, 2))),
+                            Dg=_pos((3, 3))), _f32(RNG.standard_normal((2, 3, 3)))),
+        "LowRankMVN_bcast": (lambda m, loc, W, Dg: d("LowRankMultivariateNormal")(m, loc, W, Dg),
+                             dict(loc=_f32(RNG.standard_normal((2, 1, 3))), W=_f32(RNG.standard_normal((3, 1))),
+                                  Dg=_pos((4, 3))), _f32(RNG.standard_normal((2, 4, 3)))),
+        "Mixture": (lambda m, logits, loc, scale: d("MixtureSameFamily")(
+            m, d("Categorical")(m, logits=logits), d("Normal")(m, loc, scale)),
+            dict(logits=_f32(RNG.standard_normal((3, 4))), loc=loc, scale=scale), x[..., 0]),
+        "Mixture_event": (lambda m, logits, loc, scale: d("MixtureSameFamily")(
+            m, d("Categorical")(m, logits=logits), d("Independent")(m, d("Normal")(m, loc, scale), 1)),
+            dict(logits=_f32(RNG.standard_normal(3)), loc=loc, scale=scale), x[..., :4]),
+        "RelaxedBernoulli": (lambda m, t, probs: d("RelaxedBernoulli")(m, t, probs=probs),
+                             dict(t=_f32(0.7), probs=probs), _f32(RNG.uniform(0.05, 0.95, (2, 3, 4)))),
+        "RelaxedBernoulli_logits": (lambda m, t, logits: d("RelaxedBernoulli")(m, t, logits=logits),
+                                    dict(t=_pos((3, 4)), logits=loc), _f32(RNG.uniform(0.05, 0.95, (2, 3, 4)))),
+        "RelaxedOneHot": (lambda m, t, logits: d("RelaxedOneHotCategorical")(m, t, logits=logits),
+                          dict(t=_f32(0.5), logits=loc), simplex_v),
+        "RelaxedOneHot_probs": (lambda m, t, probs: d("RelaxedOneHotCategorical")(m, t, probs=probs),
+                                dict(t=_f32(1.3), probs=conc), simplex_v),
+        # float64: near p = 1/2 the closed forms cancel catastrophically, in PyTorch as in Ember
+        "ContinuousBernoulli": (lambda m, probs: d("ContinuousBernoulli")(m, probs=probs),
+                                dict(probs=np.r_[0.1, 0.3, 0.4995, 0.5, 0.5005, 0.7, 0.9, 0.2, 0.45, 0.55,
+                                                 0.499, 0.501].reshape(3, 4)),
+                                RNG.uniform(0.05, 0.95, (2, 3, 4))),
+        "ContinuousBernoulli_logits": (lambda m, logits: d("ContinuousBernoulli")(m, logits=logits),
+                                       dict(logits=loc.astype(np.float64)), RNG.uniform(0.05, 0.95, (2, 3, 4))),
     }
 
 
@@ -113,7 +140,9 @@ def test_log_prob(name):
     _compare(name, lambda lib, d: d.log_prob(lib.tensor(value)), rtol=1e-5, atol=1e-5)
 
 
-NO_ENTROPY = {"Poisson", "NegativeBinomial", "NegativeBinomial_logits", "Binomial_logits"}
+NO_ENTROPY = {"Poisson", "NegativeBinomial", "NegativeBinomial_logits", "Binomial_logits", "Mixture",
+              "Mixture_event", "RelaxedBernoulli", "RelaxedBernoulli_logits", "RelaxedOneHot",
+              "RelaxedOneHot_probs"}
 
 
 @pytest.mark.parametrize("name", [n for n in _names() if n not in NO_ENTROPY])
@@ -141,7 +170,7 @@ def test_moments(name, prop):
     _compare(name, lambda lib, d: getattr(d, prop), grad=prop != "mode")
 
 
-CDF_NAMES = ["Cauchy", "HalfCauchy", "HalfNormal", "LogNormal", "Gumbel", "Weibull", "Pareto"]
+CDF_NAMES = ["Cauchy", "HalfCauchy", "HalfNormal", "LogNormal", "Gumbel", "Weibull", "Pareto", "ContinuousBernoulli"]
 
 
 @pytest.mark.parametrize("name", CDF_NAMES)

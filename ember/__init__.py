@@ -67,6 +67,12 @@ from . import autograd  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from . import return_types  # noqa: E402,F401
 from . import backends  # noqa: E402,F401
+from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enabled,  # noqa: E402,F401
+                                get_autocast_dtype, set_autocast_dtype, is_autocast_cpu_enabled,
+                                set_autocast_cpu_enabled, get_autocast_cpu_dtype, set_autocast_cpu_dtype,
+                                get_autocast_gpu_dtype, set_autocast_gpu_dtype, is_autocast_cache_enabled,
+                                set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting,
+                                autocast_decrement_nesting)
 
 
 def det(input):
@@ -237,7 +243,7 @@ def __getattr__(name):
     import importlib
     if name in ("nn", "optim", "utils", "distributed", "cuda", "viz", "serialization", "testing", "hub", "jit",
                 "backends", "special", "fft", "multiprocessing", "amp", "onnx", "profiler", "func",
-                "distributions"):
+                "distributions", "cpu"):
         try:
             mod = importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:

@@ -123,3 +123,6 @@ __all__ = ["current_device", "device", "device_count", "empty_cache", "get_devic
            "is_available", "is_initialized", "manual_seed", "manual_seed_all", "max_memory_allocated",
            "memory_allocated", "memory_reserved", "reset_transfer_counts", "set_device", "synchronize",
            "transfer_counts"]
+
+
+from . import amp  # noqa: E402,F401  (torch.cuda.amp: the deprecated autocast/GradScaler spellings)

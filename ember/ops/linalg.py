@@ -7,6 +7,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backends import namespace_of, same_device
 from . import _bw as B
+from ..amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_lower as _cast_lower
 
 
 class Mm(Function):
@@ -107,6 +108,8 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch broadcasting rules (shapes (..., n, k) @ (..., k, m))."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
+    if _AUTOCAST[0]:
+        input, other = _cast_lower(input, other)
     a, b = input._data, other._data
     _check_device(input, other)
     if a.ndim == 0 or b.ndim == 0:
@@ -143,6 +146,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if input.dim() != 3 or mat2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
+    if _AUTOCAST[0]:
+        input, mat2 = _cast_lower(input, mat2)
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, "
                            f"{input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
@@ -195,6 +200,8 @@ class Addmm(Function):
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     if mat1.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError("mat1 must be a matrix" if mat1.dim() != 2 else "mat2 must be a matrix")
+    if _AUTOCAST[0]:
+        input, mat1, mat2 = _cast_lower(input, mat1, mat2)
     if mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
                            f"{mat2.shape[0]}x{mat2.shape[1]})")
@@ -208,10 +215,14 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if _AUTOCAST[0]:
+        input, batch1, batch2 = _cast_lower(input, batch1, batch2)
     return beta * input + alpha * bmm(batch1, batch2)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if _AUTOCAST[0]:
+        input, batch1, batch2 = _cast_lower(input, batch1, batch2)
     return beta * input + alpha * bmm(batch1, batch2).sum(0)
 
 
@@ -242,6 +253,14 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
+def _einsum_arr(spec, *ops):
+    """The backend's einsum; bfloat16 (ml_dtypes, which NumPy's einsum rejects) runs in float32, rounded once."""
+    xp = namespace_of(ops[0])
+    if ops[0].dtype.kind == "V":
+        return xp.einsum(spec, *[o.astype(xp.float32) for o in ops], optimize=len(ops) > 2).astype(ops[0].dtype)
+    return xp.einsum(spec, *ops, optimize=len(ops) > 2)
+
+
 class Einsum(Function):
     raw = True
     node_name = "EinsumBackward0"
@@ -250,7 +269,7 @@ class Einsum(Function):
     def forward(ctx, spec, *ops):
         ctx.spec = spec
         ctx.save_for_backward(*ops)
-        return namespace_of(ops[0]).einsum(spec, *ops, optimize=len(ops) > 2)
+        return _einsum_arr(spec, *ops)
 
     @staticmethod
     def backward(ctx, g):
@@ -268,7 +287,7 @@ class Einsum(Function):
             avail = set(out).union(*other_subs) if other_subs else set(out)
             target = "".join(c for c in dict.fromkeys(s) if c in avail)
             spec = ",".join([out] + other_subs) + "->" + target
-            r = einsum(spec, g, *others) if isinstance(g, Tensor) else namespace_of(g).einsum(spec, g, *others)
+            r = einsum(spec, g, *others) if isinstance(g, Tensor) else _einsum_arr(spec, g, *others)
             if target != s:
                 # indices only in this operand were summed out in forward: broadcast back;
                 # a repeated index (a diagonal) is rebuilt with an identity mask
@@ -348,6 +367,8 @@ def einsum(equation: str, *operands) -> Tensor:
         for c in "".join(ins):
             counts[c] = counts.get(c, 0) + 1
         eq = eq + "->" + "".join(sorted(c for c, n in counts.items() if n == 1))
+    if _AUTOCAST[0]:
+        operands = tuple(_cast_lower(*operands))
     if len({o._data.dtype for o in operands}) > 1:
         from .._dtype import result_type
         rd = result_type(*operands)

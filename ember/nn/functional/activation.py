@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ..._tensor import Tensor, _wrap, _wrap_dim
+from ...amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_lower as _cast_lower
 from ...autograd.function import Function
 from ...backends import namespace_of
 from ...backends.kernels import Kernel, rows_fit, same_float
@@ -481,6 +482,8 @@ def _prelu_weight_view(w, ndim):
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``max(0, x) + weight * min(0, x)``; ``weight`` has 1 or C (= input.shape[1]) elements."""
+    if _AUTOCAST[0]:
+        input, weight = _cast_lower(input, weight)
     if weight.dim() > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
     n = weight.numel()

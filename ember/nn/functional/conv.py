@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from ..._tensor import Tensor
+from ...amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_lower as _cast_lower
 from ...autograd.function import Function
 from ...backends import namespace_of
 from ...backends.kernels import Kernel
@@ -463,6 +464,8 @@ def _check(input, weight, bias, nd, name, transposed, groups):
 
 
 def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, name):
+    if _AUTOCAST[0]:
+        input, weight, bias = _cast_lower(input, weight, bias)
     _check(input, weight, bias, nd, name, False, groups)
     unbatched = input.dim() == nd + 1
     if unbatched:
@@ -516,6 +519,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 
 
 def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, nd, name):
+    if _AUTOCAST[0]:
+        input, weight, bias = _cast_lower(input, weight, bias)
     _check(input, weight, bias, nd, name, True, groups)
     unbatched = input.dim() == nd + 1
     if unbatched:

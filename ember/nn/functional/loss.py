@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from ..._tensor import Tensor, _wrap
+from ...amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_float32 as _cast_float32
 from ...autograd.function import Function
 from ...backends import check_later, namespace_of, scatter_at, to_host
 from ...backends.kernels import Kernel, rows_fit, same_float
@@ -262,6 +263,8 @@ def _pointwise_loss(cls, input, target, reduction, *p):
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Mean (or sum / elementwise) absolute error."""
+    if _AUTOCAST[0]:
+        input, target = _cast_float32(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _warn_size(input, target)
@@ -271,6 +274,8 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight=None) -> Tensor:
     """Mean (or sum / elementwise) squared error."""
+    if _AUTOCAST[0]:
+        input, target, weight = _cast_float32(input, target, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_size(input, target)
     if weight is not None:
@@ -280,6 +285,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0, weight=None) -> Tensor:
     """Squared error below ``delta``, ``delta``-scaled absolute error above."""
+    if _AUTOCAST[0]:
+        input, target, weight = _cast_float32(input, target, weight)
     _warn_size(input, target)
     if weight is not None:
         return _reduce(HuberLoss.apply(input, target, "none", delta) * weight, reduction)
@@ -289,6 +296,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``; ``beta=0`` is L1."""
+    if _AUTOCAST[0]:
+        input, target = _cast_float32(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_size(input, target)
     if beta < 0:
@@ -301,6 +310,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """``log(1 + exp(-y x))`` (two-class logistic loss, targets +-1)."""
+    if _AUTOCAST[0]:
+        input, target = _cast_float32(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _pointwise_loss(SoftMarginLoss, input, _as_tensor_like(target, input), reduction)
 
@@ -308,6 +319,8 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
 def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean") -> Tensor:
     """``-w (t log x + (1 - t) log(1 - x))`` for probabilities ``x`` in [0, 1] (logs clamped at -100)."""
+    if _AUTOCAST[0]:
+        input, target, weight = _cast_float32(input, target, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Using a target size ({_size_str(target)}) that is different to the input size "
@@ -324,6 +337,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, size_averag
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None) -> Tensor:
     """``BCE(sigmoid(x), t)`` computed from logits without overflow; ``pos_weight`` weighs positives."""
+    if _AUTOCAST[0]:
+        input, target, weight, pos_weight = _cast_float32(input, target, weight, pos_weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({_size_str(target)}) must be the same as input size ({_size_str(input)})")
@@ -600,6 +615,8 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, size_average=None, igno
     """``-weight[t] * input[n, t]`` for log-probabilities ``input`` (N, C, *) and class indices (N, *).
 
     ``mean`` divides by the summed weights of the non-ignored targets."""
+    if _AUTOCAST[0]:
+        input, target, weight = _cast_float32(input, target, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     x, t, unbatched = _class_target(input, target, "nll_loss")
@@ -617,6 +634,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
                   reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross entropy of logits ``input`` (N, C, *) or (C,) against class indices (N, *) or class
     probabilities (same shape as input); ``label_smoothing`` mixes in the uniform distribution."""
+    if _AUTOCAST[0]:
+        input, target, weight = _cast_float32(input, target, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -664,6 +683,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
            log_target: bool = False) -> Tensor:
     """``target * (log(target) - input)`` with ``input`` log-probabilities; use ``reduction='batchmean'``
     for the mathematical KL divergence."""
+    if _AUTOCAST[0]:
+        input, target = _cast_float32(input, target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_string(size_average, reduce)
     elif reduction == "mean":

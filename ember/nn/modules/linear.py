@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..._tensor import Tensor
+from ...amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_lower as _cast_lower
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty
 from ...ops.linalg import addmm, matmul
@@ -68,6 +69,8 @@ class Linear(Module):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``; one GEMM (``addmm``) for inputs of any rank >= 2."""
+    if _AUTOCAST[0]:  # cast before the transpose, as PyTorch's graph has it (ToCopy -> T -> Addmm)
+        input, weight, bias = _cast_lower(input, weight, bias)
     wt = weight.t()
     nd = input.ndim
     if nd == 2:

@@ -100,8 +100,13 @@ def _release(x, keep, inner):
     return x.detach() if x.requires_grad else x
 
 
-def _release_tree(tree, keep, inner):
+def _release_tree(tree, keep, inner, aux=False):
     leaves, spec = flatten(tree)
+    if aux:
+        Tensor = _tensor_cls()
+        for x in leaves:
+            if not isinstance(x, Tensor):
+                raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
     return unflatten([_release(x, keep, inner) for x in leaves], spec)
 
 
@@ -192,7 +197,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                      for g, w in zip(grads, wrapped)]
         value = _release(out, outer, inner)
         if has_aux:
-            value = (value, _release_tree(aux, outer, inner))
+            value = (value, _release_tree(aux, outer, inner, aux=True))
         return unflatten(grads, spec), value
 
     return wrapper
@@ -258,7 +263,7 @@ def vjp(func, *primals, has_aux=False):
 
     res = _release_tree(out, outer, inner)
     if has_aux:
-        return res, vjp_fn, _release_tree(aux, outer, inner)
+        return res, vjp_fn, _release_tree(aux, outer, inner, aux=True)
     return res, vjp_fn
 
 
@@ -362,7 +367,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     inner = lin.inner
     res = (_release_tree(out, outer, inner), unflatten(tan_out, ospec))
     if has_aux:
-        return res + (_release_tree(aux, outer, inner),)
+        return res + (_release_tree(aux, outer, inner, aux=True),)
     return res
 
 
@@ -433,7 +438,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                                 for r, w in zip(rows, wrapped)])
         jac = _jac_result(per_out, ospec, norm, spec)
         if has_aux:
-            return jac, _release_tree(aux, outer, inner)
+            return jac, _release_tree(aux, outer, inner, aux=True)
         return jac
 
     return wrapper
@@ -460,7 +465,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         per_out = [[by_input[j][i] for j in range(len(wrapped))] for i in range(len(out_leaves))]
         jac = _jac_result(per_out, ospec, norm, spec)
         if has_aux:
-            return jac, _release_tree(aux, outer, lin.inner)
+            return jac, _release_tree(aux, outer, lin.inner, aux=True)
         return jac
 
     return wrapper

@@ -10,6 +10,7 @@ from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
+from .constraint_registry import biject_to, transform_to
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
@@ -48,5 +49,6 @@ __all__ = [
     "Binomial", "Cauchy", "Chi2", "Dirichlet", "ExponentialFamily", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
     "LogNormal", "Multinomial", "NegativeBinomial", "Pareto", "Poisson", "StudentT", "TransformedDistribution",
     "Weibull", "transforms", "ContinuousBernoulli",
-    "LowRankMultivariateNormal", "MixtureSameFamily", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+    "LowRankMultivariateNormal", "MixtureSameFamily", "RelaxedBernoulli", "RelaxedOneHotCategorical", "biject_to",
+    "transform_to",
 ] + list(_transforms_all)

@@ -129,6 +129,60 @@ def test_float32_ops_run_in_float32(name):
             close(x.grad, y.grad, rtol=2e-2, atol=2e-2)
 
 
+# more of PyTorch's float32 list: composites whose inner matmuls must stay float32 too (cdist, pinverse, trace)
+FLOAT32_MORE = {
+    "cosine_embedding_loss": lambda L, F, h, b: F.cosine_embedding_loss(h, b, L.tensor([1.0, -1, 1, -1])),
+    "margin_ranking_loss": lambda L, F, h, b: F.margin_ranking_loss(h[0], b[0], L.ones(5)),
+    "hinge_embedding_loss": lambda L, F, h, b: F.hinge_embedding_loss(h, b.sign().detach()),
+    "multi_margin_loss": lambda L, F, h, b: F.multi_margin_loss(h, L.tensor(T)),
+    "multilabel_soft_margin_loss": lambda L, F, h, b: F.multilabel_soft_margin_loss(h, (b > 0).float()),
+    "poisson_nll_loss": lambda L, F, h, b: F.poisson_nll_loss(h, b.abs().detach()),
+    "gaussian_nll_loss": lambda L, F, h, b: F.gaussian_nll_loss(h, b, L.ones(4, 5)),
+    "triplet_margin_loss": lambda L, F, h, b: F.triplet_margin_loss(h, b, b.flip(0)),
+    "prod": lambda L, F, h, b: h.prod(1),
+    "trace": lambda L, F, h, b: h[:, :4].trace(),
+    "cdist": lambda L, F, h, b: L.cdist(h, b),
+    "pinverse": lambda L, F, h, b: L.pinverse(h),
+    "quantile": lambda L, F, h, b: L.quantile(h, 0.3, dim=1),
+    "max_pool3d": lambda L, F, h, b: F.max_pool3d(h.reshape(1, 1, 2, 2, 5), 2),
+    "avg_pool3d": lambda L, F, h, b: F.avg_pool3d(h.reshape(1, 1, 2, 2, 5), 2),
+    "adaptive_avg_pool3d": lambda L, F, h, b: F.adaptive_avg_pool3d(h.reshape(1, 1, 2, 2, 5), 1),
+    "replicate_pad": lambda L, F, h, b: F.pad(h.reshape(1, 4, 5), (1, 2), mode="replicate"),
+    "reflect_pad": lambda L, F, h, b: F.pad(h.reshape(1, 1, 4, 5), (1, 2, 1, 1), mode="reflect"),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOAT32_MORE))
+def test_more_float32_list_ops(name):
+    fn = FLOAT32_MORE[name]
+
+    def run(L, F, a, b, w):
+        return fn(L, F, F.linear(a, w), b)
+    e, t, ei, ti = both(run, arr(4, 6), arr(4, 5, seed=1), arr(5, 6, seed=2), requires_grad=True)
+    assert t.dtype == torch.float32
+    close(e, t, rtol=1e-4, atol=1e-4)  # the same bfloat16 activation on both sides, then float32 math
+    e.sum().backward()
+    t.sum().backward()
+    for x, y in zip(ei, ti):
+        assert (x.grad is None) == (y.grad is None)
+        if y.grad is not None:
+            close(x.grad, y.grad, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("name", ["mv", "addmv", "bilinear"])
+def test_unlisted_composites_stay_float32(name):
+    """mv, addmv and bilinear are on neither list: float32 in, float32 out (no bfloat16 matmul inside)."""
+    fns = {"mv": lambda L, F, m, v, w: L.mv(m, v[0]),
+           "addmv": lambda L, F, m, v, w: L.addmv(v[1, :4], m, v[0]),
+           "bilinear": lambda L, F, m, v, w: F.bilinear(v, v, w)}
+    e, t, _, _ = both(fns[name], arr(4, 6), arr(3, 6, seed=1), arr(2, 6, 6, seed=2))
+    assert t.dtype == torch.float32
+    # PyTorch's bilinear (a composite of its own) rounds an inner product to bfloat16 and returns float32;
+    # Ember's runs wholly in float32: same dtype, values within a bfloat16 ulp
+    tol = 1e-2 if name == "bilinear" else 1e-5
+    close(e, t, rtol=tol, atol=tol)
+
+
 PASSTHROUGH = {  # neither list: run in the dtype the inputs have (or promote to)
     "softmax": lambda L, F, x, w: F.softmax(F.linear(x, w), 1),
     "layer_norm": lambda L, F, x, w: F.layer_norm(F.linear(x, w), (5,)),

@@ -257,6 +257,39 @@ def cast_float32(*tensors):
     return out
 
 
+class _AutocastOff:
+    """Autocast off in this thread for a composite op's body (PyTorch runs an op it has cast with autocast
+    excluded, so the matmuls inside a float32-list op stay float32)."""
+
+    __slots__ = ("saved",)
+
+    def __enter__(self):
+        self.saved = dict(_STATE.enabled)
+        for dev in _DEVICE_TYPES:
+            set_autocast_enabled(dev, False)
+
+    def __exit__(self, *exc):
+        for dev, on in self.saved.items():
+            set_autocast_enabled(dev, on)
+        return False
+
+
+def float32_call(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with the floating tensor arguments in float32 and autocast off inside: how the
+    float32-list ops built from other ops (cdist, pinverse, trace ...) run under autocast."""
+    args = [cast_float32(a)[0] for a in args]
+    kwargs = {k: cast_float32(v)[0] for k, v in kwargs.items()}
+    with _AutocastOff():
+        return fn(*args, **kwargs)
+
+
+def plain_call(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with autocast off: ops on neither list that Ember builds from listed ones
+    (mv, addmv, bilinear) run in their inputs' dtype, as PyTorch's do."""
+    with _AutocastOff():
+        return fn(*args, **kwargs)
+
+
 # --------------------------------------------------------------------------- custom autograd Functions
 def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
     """Decorate a custom ``Function.forward``: it remembers whether autocast was on (for ``custom_bwd``);

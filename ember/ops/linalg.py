@@ -8,6 +8,7 @@ from ..autograd.function import Function
 from ..backends import namespace_of, same_device
 from . import _bw as B
 from ..amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_lower as _cast_lower
+from ..amp.autocast_mode import float32_call as _float32_call, plain_call as _plain_call
 
 
 class Mm(Function):
@@ -211,6 +212,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    if _AUTOCAST[0]:
+        return _plain_call(addmv, input, mat, vec, beta=beta, alpha=alpha)
     return beta * input + alpha * matmul(mat, vec)
 
 
@@ -243,6 +246,8 @@ vdot = dot
 
 
 def mv(input, vec):
+    if _AUTOCAST[0]:
+        return _plain_call(mv, input, vec)
     return matmul(input, vec)
 
 
@@ -433,6 +438,8 @@ def kron(a, b):
 
 
 def trace(input):
+    if _AUTOCAST[0]:
+        return _float32_call(trace, input)
     return einsum("ii->", input)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from ..amp.autocast_mode import _ACTIVE as _AUTOCAST, float32_call as _float32_call
 from ..autograd.function import Function
 from ..backends import namespace_of
 from . import _bw as B
@@ -469,6 +470,8 @@ def pinv_backward(g, a, p):
 def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out=None) -> Tensor:
     """Moore-Penrose pseudo-inverse (..., n, m) of A (..., m, n); singular values at or below
     max(atol, rtol * s_max) are treated as zero. Differentiable where the rank is locally constant."""
+    if _AUTOCAST[0]:
+        return _float32_call(pinv, A, atol=atol, rtol=rtol, hermitian=hermitian, out=out)
     if A.dim() < 2 or A._data.dtype.kind not in "fc":
         dt = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int"}.get(A.dtype.name,
                                                                                              A.dtype.name)

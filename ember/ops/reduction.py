@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap, _wrap_dim
+from ..amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_float32 as _cast_float32
 from ..autograd.function import AccumulateGrad, Function
 from ..backends import namespace_of
 from . import _bw as B
@@ -184,6 +185,8 @@ class ProdAll(Prod):
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    if _AUTOCAST[0]:
+        input, = _cast_float32(input)
     npd = _acc_dtype(input, dtype)
     if dim is None:
         return ProdAll.apply(input, None, False, npd)

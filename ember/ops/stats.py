@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap, _wrap_dim
+from ..amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_float32 as _cast_float32, float32_call as _float32_call
 from ..autograd.function import Function
 from ..backends import namespace_of
 from . import comparison as Cmp
@@ -166,10 +167,14 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    if _AUTOCAST[0]:
+        input, q = _cast_float32(input, q)
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    if _AUTOCAST[0]:
+        input, q = _cast_float32(input, q)
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
@@ -342,6 +347,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise p-norm distances between the rows of ``x1`` (..., P, M) and ``x2`` (..., R, M)."""
+    if _AUTOCAST[0]:
+        return _float32_call(cdist, x1, x2, p, compute_mode)
     if x1.dim() < 2 or x2.dim() < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.dim()}D, X2 got: {x2.dim()}D")
     if x1.shape[-1] != x2.shape[-1]:

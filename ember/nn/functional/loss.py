@@ -706,6 +706,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
                      eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of ``target ~ Poisson(exp(input))`` (or ``Poisson(input)``)."""
+    if _AUTOCAST[0]:
+        input, target = _cast_float32(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if log_input:
@@ -722,6 +724,8 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
 def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """``0.5 (log(var) + (input - target)^2 / var)`` (+ ``0.5 log(2 pi)`` when ``full``)."""
+    if _AUTOCAST[0]:
+        input, target, var = _cast_float32(input, target, var)
     _check_reduction(reduction)
     if not isinstance(var, Tensor):
         var = _as_tensor_like(var, input)
@@ -761,6 +765,8 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
                           reduce=None, reduction: str = "mean") -> Tensor:
     """``1 - cos(x1, x2)`` for ``y = 1``, ``max(0, cos(x1, x2) - margin)`` for ``y = -1``."""
+    if _AUTOCAST[0]:
+        input1, input2, target = _cast_float32(input1, input2, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     d = input1.dim() - 1
@@ -778,6 +784,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
                         reduce=None, reduction: str = "mean") -> Tensor:
     """``max(0, -y (x1 - x2) + margin)``."""
+    if _AUTOCAST[0]:
+        input1, input2, target = _cast_float32(input1, input2, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not (input1.dim() == input2.dim() == target.dim()):
@@ -789,6 +797,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
                          reduction: str = "mean") -> Tensor:
     """``x`` where ``y = 1``, ``max(0, margin - x)`` where ``y = -1``."""
+    if _AUTOCAST[0]:
+        input, target = _cast_float32(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     zeros = input * 0
@@ -801,6 +811,8 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
                         eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
                         reduction: str = "mean") -> Tensor:
     """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the p-norm pairwise distance."""
+    if _AUTOCAST[0]:
+        anchor, positive, negative = _cast_float32(anchor, positive, negative)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not (anchor.dim() == positive.dim() == negative.dim()):
@@ -829,6 +841,8 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, size_average=None, reduce=None,
                                 reduction: str = "mean") -> Tensor:
     """Per-class logistic loss averaged over classes: ``-(y log s(x) + (1 - y) log s(-x))``."""
+    if _AUTOCAST[0]:
+        input, target, weight = _cast_float32(input, target, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
@@ -878,6 +892,8 @@ class MultiMarginLoss(Function):
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight=None,
                       size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Multi-class hinge loss: ``sum_{i != y} max(0, margin - x[y] + x[i])^p / C``."""
+    if _AUTOCAST[0]:
+        input, weight = _cast_float32(input, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if p not in (1, 2):
@@ -933,6 +949,8 @@ class MultilabelMarginLoss(Function):
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                            reduction: str = "mean") -> Tensor:
     """Multi-label hinge loss; ``target`` lists class indices per row, ended by -1."""
+    if _AUTOCAST[0]:
+        input, = _cast_float32(input)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     unbatched = input.dim() <= 1

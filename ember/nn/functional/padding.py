@@ -8,6 +8,7 @@ their gradients (and second derivatives) come from the indexing primitive.
 from __future__ import annotations
 
 from ..._tensor import Tensor, _wrap
+from ...amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_float32 as _cast_float32
 from ...autograd.function import Function
 from ...backends import namespace_of
 
@@ -88,6 +89,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if _AUTOCAST[0] and (mode == "replicate" or (mode == "reflect" and len(pad) <= 4)):
+        input, = _cast_float32(input)  # PyTorch's float32 list: replication_pad1-3d, reflection_pad1-2d
     nd = input.dim()
     pairs = _pairs(pad, nd)
     if mode == "constant":

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..._tensor import Tensor, _wrap
+from ...amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_float32 as _cast_float32
 from ...autograd.function import Function
 from ...backends import namespace_of
 from ...backends.kernels import Kernel
@@ -565,6 +566,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """(N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+    if _AUTOCAST[0]:
+        input, = _cast_float32(input)
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d",
                      "MaxPool3DWithIndicesBackward0")
 
@@ -624,6 +627,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """(N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+    if _AUTOCAST[0]:
+        input, = _cast_float32(input)
     return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
                      "avg_pool3d", "AvgPool3DBackward0")
 
@@ -669,6 +674,8 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool3d(input, output_size):
+    if _AUTOCAST[0]:
+        input, = _cast_float32(input)
     return _adaptive(input, output_size, 3, "adaptive_avg_pool3d", "AdaptiveAvgPool3DBackward0", "avg")
 
 
@@ -724,10 +731,14 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Inverse of max_pool2d: put each value at its flat index, zeros elsewhere."""
+    if _AUTOCAST[0]:
+        input, = _cast_float32(input)
     return _max_unpool(input, indices, 2, kernel_size, stride, padding, output_size, "max_unpool2d")
 
 
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    if _AUTOCAST[0]:
+        input, = _cast_float32(input)
     return _max_unpool(input, indices, 3, kernel_size, stride, padding, output_size, "max_unpool3d")
 
 

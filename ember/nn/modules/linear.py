@@ -6,6 +6,7 @@ import math
 
 from ..._tensor import Tensor
 from ...amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_lower as _cast_lower
+from ...amp.autocast_mode import plain_call as _plain_call
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import empty
 from ...ops.linalg import addmm, matmul
@@ -122,6 +123,8 @@ class Bilinear(Module):
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``out[..., k] = sum_ij input1[..., i] weight[k, i, j] input2[..., j] + bias[k]`` as two GEMMs."""
+    if _AUTOCAST[0]:
+        return _plain_call(bilinear, input1, input2, weight, bias)
     o, i, j = weight.shape
     if input1.shape[:-1] != input2.shape[:-1]:
         raise RuntimeError(f"bilinear(): input1 and input2 batch dimensions must match, got "

@@ -12,14 +12,14 @@ What differs from PyTorch's native forward AD (documented, not hidden):
 - ``unpack_dual`` costs two backward passes over the graph from the seeds, not O(1).
 """
 
-from collections import namedtuple
+from collections import namedtuple as _namedtuple
 
-from .function import Function
+from .function import Function as _Function
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level"]
 
 
-class UnpackedDualTensor(namedtuple("UnpackedDualTensor", ["primal", "tangent"])):
+class UnpackedDualTensor(_namedtuple("UnpackedDualTensor", ["primal", "tangent"])):
     """``(primal, tangent)`` of a dual tensor, as returned by :func:`unpack_dual`."""
 
     __slots__ = ()
@@ -91,7 +91,7 @@ def _size(shape):
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
-class _MakeDual(Function):
+class _MakeDual(_Function):
     """The dual tensor: an alias of the primal that also hangs from the level's seed leaf."""
 
     node_name = "AliasBackward0"
@@ -105,7 +105,7 @@ class _MakeDual(Function):
         return (grad if ctx.needs_input_grad[0] else None), grad
 
 
-class _Primal(Function):
+class _Primal(_Function):
     """``unpack_dual``'s primal: the same values, through which no tangent flows (its backward is cut
     while unpack_dual differentiates with respect to the seeds; user backward passes go through)."""
 

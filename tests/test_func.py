@@ -534,3 +534,17 @@ def test_replace_all_batch_norm_modules_and_functionalize():
                  tfunc.functionalize(lambda x: x.add_(1) * 2)(torch.ones(2)))
     with pytest.raises(RuntimeError, match="invalid argument for remove"):
         efunc.functionalize(lambda x: x, remove="x")
+
+
+def test_transforms_ignore_outer_no_grad():
+    # function transforms run their own autograd, as PyTorch's do under an outer no_grad
+    xe, xt = both(arr(3))
+    with ember.no_grad():
+        ge = efunc.grad(lambda x: (x ** 3).sum())(xe)
+        _, je = efunc.jvp(lambda x: x.sin(), (xe,), (ember.ones(3),))
+    with torch.no_grad():
+        gt = tfunc.grad(lambda x: (x ** 3).sum())(xt)
+        _, jt = tfunc.jvp(lambda x: x.sin(), (xt,), (torch.ones(3),))
+    assert_close(ge, gt)
+    assert_close(je, jt)
+    assert not ge.requires_grad

@@ -70,6 +70,8 @@ LOWER = {
     "prelu": (lambda L, F, x, w: F.prelu(x, w), [(2, 3, 4), (3,)]),
     "einsum": (lambda L, F, a, b: L.einsum("bij,bjk->bik", a, b), [(2, 4, 8), (2, 8, 5)]),
     "tensordot": (lambda L, F, a, b: L.tensordot(a, b, 1), [(4, 8), (8, 5)]),
+    "linalg.vecdot": (lambda L, F, a, b: L.linalg.vecdot(a, b), [(4, 8), (4, 8)]),
+    "linalg.multi_dot": (lambda L, F, a, b, c: L.linalg.multi_dot([a, b, c]), [(4, 8), (8, 5), (5, 3)]),
 }
 
 
@@ -169,11 +171,12 @@ def test_more_float32_list_ops(name):
             close(x.grad, y.grad, rtol=2e-2, atol=2e-2)
 
 
-@pytest.mark.parametrize("name", ["mv", "addmv", "bilinear"])
+@pytest.mark.parametrize("name", ["mv", "addmv", "bilinear", "kron"])
 def test_unlisted_composites_stay_float32(name):
-    """mv, addmv and bilinear are on neither list: float32 in, float32 out (no bfloat16 matmul inside)."""
+    """mv, addmv, bilinear, kron are on neither list: float32 in, float32 out (no bfloat16 matmul inside)."""
     fns = {"mv": lambda L, F, m, v, w: L.mv(m, v[0]),
            "addmv": lambda L, F, m, v, w: L.addmv(v[1, :4], m, v[0]),
+           "kron": lambda L, F, m, v, w: L.kron(m[:2, :3], v[:2, :2]),
            "bilinear": lambda L, F, m, v, w: F.bilinear(v, v, w)}
     e, t, _, _ = both(fns[name], arr(4, 6), arr(3, 6, seed=1), arr(2, 6, 6, seed=2))
     assert t.dtype == torch.float32
@@ -246,6 +249,28 @@ def test_no_graph_under_no_grad():
     with ember.no_grad(), ember.autocast("cpu"):
         y = w @ w
     assert y.dtype is ember.bfloat16 and y.grad_fn is None and not y.requires_grad
+
+
+@pytest.mark.parametrize("kind", ["mha", "lstm", "rnn"])
+def test_modules_under_autocast(kind):
+    """Attention projections and recurrent layers: output dtype and values as PyTorch's, float32 weight grads."""
+    mods = {"mha": lambda L: L.nn.MultiheadAttention(8, 2, batch_first=True),
+            "lstm": lambda L: L.nn.LSTM(8, 6, batch_first=True), "rnn": lambda L: L.nn.RNN(8, 6, batch_first=True)}
+    me, mt = mods[kind](ember), mods[kind](torch)
+    mt.load_state_dict({k: torch.tensor(v.numpy()) for k, v in me.state_dict().items()})
+    x = arr(2, 4, 8, seed=5)
+    outs = []
+    for L, m in ((ember, me), (torch, mt)):
+        xt = L.tensor(x)
+        with L.autocast("cpu"):
+            y = m(xt, xt, xt)[0] if kind == "mha" else m(xt)[0]
+        y.float().sum().backward()
+        outs.append((y, [p.grad for p in m.parameters()]))
+    (ye, ge), (yt, gt) = outs
+    close(ye, yt, rtol=3e-2, atol=3e-2)  # several bfloat16 roundings in a row on both sides
+    for a, b in zip(ge, gt):
+        assert a.dtype is ember.float32
+        close(a, b, rtol=5e-2, atol=5e-2)
 
 
 # --------------------------------------------------------------------------- state API

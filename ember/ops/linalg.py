@@ -430,6 +430,8 @@ def tensordot(a, b, dims=2):
 
 
 def kron(a, b):
+    if _AUTOCAST[0]:  # on neither list: its einsum must not run in bfloat16
+        return _plain_call(kron, a, b)
     r = einsum("ij,kl->ikjl", a.reshape(a.shape[0], -1) if a.dim() > 1 else a.reshape(1, -1),
                b.reshape(b.shape[0], -1) if b.dim() > 1 else b.reshape(1, -1))
     s = r.shape

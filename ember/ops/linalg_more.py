@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _wrap
+from ..amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_lower as _cast_lower
 from ..autograd.function import Function
 from ..backends import namespace_of
 from . import _bw as B
@@ -211,6 +212,8 @@ def _chain(ts):
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out=None) -> Tensor:
     """sum(conj(x) * y) over ``dim`` (broadcasting); differentiable."""
+    if _AUTOCAST[0]:
+        x, y = _cast_lower(x, y)
     if x.dtype != y.dtype:
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
                            f"{_scalar_name(x.dtype)} and y of type {_scalar_name(y.dtype)} instead")

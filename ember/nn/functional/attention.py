@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from ..._tensor import Tensor
+from ...amp.autocast_mode import _ACTIVE as _AUTOCAST, cast_lower as _cast_lower
 
 
 def _softmax(x, dim):
@@ -24,6 +25,8 @@ def _dropout(x, p, training=True):
 
 
 def _linear(x, w, b=None):
+    if _AUTOCAST[0]:  # F.linear's cast (its bias included), as PyTorch's attention projections have it
+        x, w, b = _cast_lower(x, w, b)
     y = x @ w.t()
     return y if b is None else y + b
 

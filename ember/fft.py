@@ -6,7 +6,6 @@ input along the transformed dims first (``-1`` in ``s`` keeps a dim's size). Rea
 complex results of the same precision (float32 -> complex64); integer inputs are promoted to the
 default float dtype; half precision is not supported (as PyTorch on CPU).
 """
-from __future__ import annotations
 
 
 from . import _dtype as _D

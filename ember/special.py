@@ -6,9 +6,9 @@ live in ``ember/ops/special_extra.py``. Not provided: the orthogonal polynomials
 (``chebyshev_polynomial_*``, ``hermite_polynomial_*``, ``laguerre_polynomial_l``,
 ``legendre_polynomial_p``, ``shifted_chebyshev_polynomial_*``).
 """
-from __future__ import annotations
 
-from .ops.special import digamma, erfc, erfinv, mvlgamma, polygamma, sinc
+from .ops.special import digamma, erfc, erfinv, polygamma, sinc
+from .ops.special import mvlgamma as _mvlgamma
 from .ops.special import lgamma as gammaln
 from .ops.special_extra import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, entr, erfcx, gammainc,
                                 gammaincc, i0, i0e, i1, i1e, log_ndtr, modified_bessel_i0, modified_bessel_i1,
@@ -29,7 +29,7 @@ psi = digamma
 
 def multigammaln(input, p: int):
     """Multivariate log-gamma of dimension ``p``."""
-    return mvlgamma(input, p)
+    return _mvlgamma(input, p)
 
 
 def ndtr(input):

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+import torch.autograd.forward_ad
 import torch.autograd.functional
+import torch.distributions
+import torch.fft
+import torch.func
+import torch.special
 import torch.distributed
 import torch.nn.init
 import torch.nn.utils
@@ -17,6 +22,11 @@ import torch.utils.data
 
 import ember
 import ember.autograd.functional
+import ember.autograd.forward_ad
+import ember.distributions
+import ember.fft
+import ember.func
+import ember.special
 import ember.cuda
 import ember.distributed
 import ember.linalg
@@ -49,6 +59,11 @@ ALLOWED_EXTRAS = {
     "ember.nn.init": set(),
     "ember.nn.utils": set(),
     "ember.optim.lr_scheduler": set(),
+    "ember.fft": set(),
+    "ember.special": set(),
+    "ember.distributions": set(),
+    "ember.func": set(),
+    "ember.autograd.forward_ad": set(),
 }
 
 NAMESPACES = [(ember, torch), (ember.nn, torch.nn), (ember.nn.functional, torch.nn.functional),
@@ -56,7 +71,9 @@ NAMESPACES = [(ember, torch), (ember.nn, torch.nn), (ember.nn.functional, torch.
               (ember.cuda, torch.cuda), (ember.autograd, torch.autograd),
               (ember.autograd.functional, torch.autograd.functional), (ember.utils, torch.utils),
               (ember.utils.data, torch.utils.data), (ember.nn.init, torch.nn.init), (ember.nn.utils, torch.nn.utils),
-              (ember.optim.lr_scheduler, torch.optim.lr_scheduler)]
+              (ember.optim.lr_scheduler, torch.optim.lr_scheduler), (ember.fft, torch.fft),
+              (ember.special, torch.special), (ember.distributions, torch.distributions), (ember.func, torch.func),
+              (ember.autograd.forward_ad, torch.autograd.forward_ad)]
 # the plain modules among them name their API in __all__, so ``from ember.linalg import *`` is that API too
 # (ember.utils and ember.nn.utils are packages that import their API from submodules, as torch's do)
 WITH_ALL = [e for e, _ in NAMESPACES[4:] if e not in (ember.utils, ember.nn.utils)]

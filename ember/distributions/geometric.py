@@ -28,9 +28,11 @@ class Geometric(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
         if self._validate_args and probs is not None:
             value = self.probs
-            if not bool((value > 0).all()):
+            valid = value > 0
+            if not bool(valid.all()):
                 raise ValueError(f"Expected parameter probs ({type(value).__name__} of shape {tuple(value.shape)}) "
-                                 f"of distribution {self!r} to be positive but found invalid values:\n{value}")
+                                 f"of distribution {self!r} to be positive but found invalid values:\n"
+                                 f"{value[~valid]}")
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Geometric, _instance)

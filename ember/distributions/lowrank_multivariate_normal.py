@@ -49,7 +49,7 @@ class LowRankMultivariateNormal(Distribution):
         if tuple(cov_factor.shape[-2:-1]) != event_shape:
             raise ValueError(f"cov_factor must be a batch of matrices with shape {event_shape[0]} x m")
         if tuple(cov_diag.shape[-1:]) != event_shape:
-            raise ValueError(f"cov_diag must be a batch of vectors with shape {event_shape}")
+            raise ValueError(f"cov_diag must be a batch of vectors with shape {ember.Size(event_shape)}")
         try:
             batch_shape = tuple(ember.broadcast_shapes(tuple(loc.shape[:-1]), tuple(cov_factor.shape[:-2]),
                                                        tuple(cov_diag.shape[:-1])))

@@ -19,11 +19,11 @@ class MixtureSameFamily(Distribution):
         self._mixture_distribution = mixture_distribution
         self._component_distribution = component_distribution
         if not isinstance(mixture_distribution, Categorical):
-            raise ValueError("The Mixture distribution needs to be an instance of torch.distributions.Categorical")
+            raise ValueError(" The Mixture distribution needs to be an  instance of torch.distributions.Categorical")
         if not isinstance(component_distribution, Distribution):
-            raise ValueError("The Component distribution need to be an instance of torch.distributions.Distribution")
-        mdbs = tuple(mixture_distribution.batch_shape)
-        cdbs = tuple(component_distribution.batch_shape)[:-1]
+            raise ValueError("The Component distribution needs to be an instance of torch.distributions.Distribution")
+        mdbs = mixture_distribution.batch_shape
+        cdbs = component_distribution.batch_shape[:-1]
         for s1, s2 in zip(reversed(mdbs), reversed(cdbs)):
             if s1 != 1 and s2 != 1 and s1 != s2:
                 raise ValueError(f"`mixture_distribution.batch_shape` ({mdbs}) is not compatible with "

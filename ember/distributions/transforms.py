@@ -5,11 +5,10 @@ A transform's ``domain`` and ``codomain`` are constraints; ``event_dim`` counts 
 one application treats as a unit (``log_abs_det_jacobian`` sums over them). ``t.inv`` is the inverse
 transform; with ``cache_size=1`` a transform remembers its last ``(x, y)`` pair, so ``t.inv(t(x))``
 returns ``x`` itself."""
-from __future__ import annotations
 
-import math
-import weakref
-from numbers import Number
+import math as _math
+import weakref as _weakref
+from numbers import Number as _Number
 
 from . import constraints
 from .utils import _sum_rightmost
@@ -52,7 +51,7 @@ class Transform:
         inv = self._inv() if self._inv is not None else None
         if inv is None:
             inv = _InverseTransform(self)
-            self._inv = weakref.ref(inv)
+            self._inv = _weakref.ref(inv)
         return inv
 
     @property
@@ -225,8 +224,8 @@ class ComposeTransform(Transform):
         inv = self._inv() if self._inv is not None else None
         if inv is None:
             inv = ComposeTransform([p.inv for p in reversed(self.parts)])
-            self._inv = weakref.ref(inv)
-            inv._inv = weakref.ref(self)
+            self._inv = _weakref.ref(inv)
+            inv._inv = _weakref.ref(self)
         return inv
 
     def with_cache(self, cache_size=1):
@@ -532,7 +531,7 @@ class TanhTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         from ..nn.functional import softplus
         # log(1 - tanh(x)^2) written stably
-        return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
+        return 2.0 * (_math.log(2.0) - x - softplus(-2.0 * x))
 
 
 class AbsTransform(Transform):
@@ -590,7 +589,7 @@ class AffineTransform(Transform):
         if not isinstance(other, AffineTransform):
             return False
         for a, b in ((self.loc, other.loc), (self.scale, other.scale)):
-            if isinstance(a, Number) and isinstance(b, Number):
+            if isinstance(a, _Number) and isinstance(b, _Number):
                 if a != b:
                     return False
             elif not bool((a == b).all()):
@@ -602,7 +601,7 @@ class AffineTransform(Transform):
 
     @property
     def sign(self):
-        if isinstance(self.scale, Number):
+        if isinstance(self.scale, _Number):
             return 1 if float(self.scale) > 0 else -1 if float(self.scale) < 0 else 0
         return self.scale.sign()
 
@@ -616,8 +615,8 @@ class AffineTransform(Transform):
         import ember
         shape = tuple(x.shape)
         scale = self.scale
-        if isinstance(scale, Number):
-            result = ember.full_like(x, math.log(abs(scale)))
+        if isinstance(scale, _Number):
+            result = ember.full_like(x, _math.log(abs(scale)))
         else:
             result = scale.abs().log()
         if self.event_dim:

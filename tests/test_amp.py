@@ -16,6 +16,7 @@ import pytest
 import torch
 
 import ember
+import ember.cuda
 import ember.nn.functional as EF
 from ember import _dtype as D
 from tests.conftest import assert_close
@@ -358,6 +359,16 @@ def test_bad_arguments_raise_like_torch():
             ac = L.autocast("cpu", dtype=L.float64)
         with ac:
             assert not L.is_autocast_enabled("cpu")
+
+
+@pytest.mark.skipif(ember.cuda.is_available(), reason="checks the no-GPU fallback")
+def test_cuda_autocast_without_a_gpu_disables_itself():
+    for L in (ember, torch):
+        with pytest.warns(UserWarning, match="CUDA is not available"):
+            ac = L.autocast("cuda")
+        with ac:
+            assert not L.is_autocast_enabled("cuda")
+            assert L.get_autocast_dtype("cuda") == L.float16
 
 
 def test_deprecated_spellings_warn_and_work():

@@ -168,6 +168,12 @@ class autocast:
                           f"supported ({self.fast_dtype}); only torch.bfloat16 and torch.float16 are. "
                           "Disabling autocast.", UserWarning, stacklevel=2)
             self._enabled = False
+        if self._enabled and device_type == "cuda":
+            from .. import cuda
+            if not cuda.is_available():
+                warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", UserWarning,
+                              stacklevel=2)
+                self._enabled = False
         if self._enabled and self.fast_dtype is D.bfloat16:
             D._load_bfloat16()  # ImportError naming the extra to install when ml_dtypes is missing
         self._saved: list[tuple[bool, Any, bool]] = []

@@ -325,6 +325,74 @@ def _kl_uniform_pareto(p, q):
     return _inf_where(p.low < q.scale, result)
 
 
+def _beta_mean(p):
+    return p.concentration1 / (p.concentration1 + p.concentration0)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_cb(p, q):
+    return -p.entropy() - _beta_mean(p) * q.logits - (-q.probs).log1p() - q._cont_bern_log_norm()
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * _beta_mean(p)
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p, q):
+    k = q.concentration
+    e_log = p.concentration1.digamma() - (p.concentration1 + p.concentration0).digamma()  # E_p[log x]
+    return -p.entropy() + k.lgamma() - k * q.rate.log() - (k - 1) * e_log + q.rate * _beta_mean(p)
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p, q):
+    m = _beta_mean(p)
+    second = m * (1 - m) / (p.concentration1 + p.concentration0 + 1) + (m - q.loc).pow(2)
+    return -p.entropy() + q.scale.log() + _HALF_LOG_2PI + second / (2 * q.scale.pow(2))
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    return _inf_where((q.low > 0) | (q.high < 1), result)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_cb_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_cb_normal(p, q):
+    second = p.variance + (p.mean - q.loc).pow(2)
+    return -p.entropy() + q.scale.log() + _HALF_LOG_2PI + second / (2 * q.scale.pow(2))
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_cb_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    # PyTorch's condition, bounds included: q.low = 0 or q.high = 1 also count as infinite
+    return _inf_where((q.low >= 0) | (q.high <= 1), result)
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p, q):
+    width = p.high - p.low
+    a, b = q.concentration1, q.concentration0
+    e_log = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width  # E_p[log x]
+    e_log1m = (_x_log_x(1 - p.low) - _x_log_x(1 - p.high) - width) / width  # E_p[log(1 - x)]
+    result = -width.log() - (a - 1) * e_log - (b - 1) * e_log1m + a.lgamma() + b.lgamma() - (a + b).lgamma()
+    return _inf_where((p.high > 1) | (p.low < 0), result)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_cb(p, q):
+    result = -p.entropy() - p.mean * q.logits - (-q.probs).log1p() - q._cont_bern_log_norm()
+    return _inf_where((p.high >= 1) | (p.low <= 0), result)
+
+
 @register_kl(Bernoulli, Poisson)
 def _kl_bernoulli_poisson(p, q):
     return -p.entropy() - (p.probs * q.rate.log() - q.rate)
@@ -347,4 +415,5 @@ _register_infinite([(Gumbel, t) for t in (Beta, ContinuousBernoulli, Exponential
                    "loc")
 _register_infinite([(Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform)], "scale")
 _register_infinite([(Poisson, Bernoulli), (Poisson, Binomial)], "rate")
+_register_infinite([(ContinuousBernoulli, Pareto)], "probs")
 _register_infinite([(Beta, Pareto)], "concentration1")

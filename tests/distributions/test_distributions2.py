@@ -255,6 +255,13 @@ KL_ONLY = {
     "Uniform": (lambda m, low, high: m.distributions.Uniform(low, high),
                 dict(low=_pos((3, 4), 0.6, 1.0), high=_pos((3, 4), 1.5, 2.0)), None),
     "Bernoulli": (lambda m, probs: m.distributions.Bernoulli(probs), dict(probs=_pos((3, 4), 0.1, 0.9)), None),
+    "Beta": (lambda m, c1, c0: m.distributions.Beta(c1, c0), dict(c1=_pos((3, 4)), c0=_pos((3, 4))), None),
+    "Uniform01": (lambda m, low, high: m.distributions.Uniform(low, high),
+                  dict(low=_pos((3, 4), 0.05, 0.4), high=_pos((3, 4), 0.6, 0.95)), None),
+    "UniformWide": (lambda m, low, high: m.distributions.Uniform(low, high),
+                    dict(low=_pos((3, 4), -1.0, -0.1), high=_pos((3, 4), 1.1, 2.0)), None),
+    "CB64": (lambda m, probs: m.distributions.ContinuousBernoulli(probs),
+             dict(probs=RNG.uniform(0.1, 0.9, (3, 4))), None),
     "MVN": (lambda m, loc, tril: m.distributions.MultivariateNormal(loc, scale_tril=tril),
             dict(loc=_f32(RNG.standard_normal((3, 3))),
                  tril=_f32(np.linalg.cholesky(_psd((3,), 3, RNG)))), None),
@@ -262,7 +269,7 @@ KL_ONLY = {
 
 
 def _shift(key, v, pname):
-    if key in ("n",):
+    if key in ("n",) or pname in ("UniformWide", "Uniform01"):
         return v
     if key == "tril":
         return _f32(np.linalg.cholesky(_psd(v.shape[:-2], v.shape[-1], np.random.default_rng(3))))
@@ -285,7 +292,10 @@ KL_PAIRS = [("Binomial_logits", "Binomial_logits"), ("ContinuousBernoulli", "Con
             ("Normal", "Gumbel"), ("Normal", "Laplace"), ("Pareto", "Exponential"), ("Pareto", "Gamma"),
             ("Pareto", "Normal"), ("Uniform", "Exponential"), ("Uniform", "Gamma"), ("Uniform", "Gumbel"),
             ("Uniform", "Pareto"), ("Bernoulli", "Poisson"), ("Normal", "Uniform"), ("Gamma", "Pareto"),
-            ("Poisson", "Binomial_probs"), ("Pareto", "Uniform")]
+            ("Poisson", "Binomial_probs"), ("Pareto", "Uniform"), ("Beta", "CB64"), ("Beta", "Exponential"),
+            ("Beta", "Gamma"), ("Beta", "Normal"), ("Beta", "UniformWide"), ("Beta", "Uniform01"),
+            ("CB64", "Exponential"), ("CB64", "Normal"), ("CB64", "UniformWide"), ("CB64", "Uniform01"),
+            ("Uniform01", "Beta"), ("Uniform", "Beta"), ("Uniform01", "CB64"), ("CB64", "Pareto")]
 
 
 def _kl_builder(name):

@@ -241,7 +241,19 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return Dot.apply(input, other)
 
 
-inner = dot
+def inner(input, other, *, out=None):
+    """Sum of products over the last dims: ``dot`` for 1-D, ``a.shape[:-1] + b.shape[:-1]`` for N-d, a plain
+    product when either is 0-d."""
+    if input.dim() == 0 or other.dim() == 0:
+        r = input * other
+    elif input.dim() == 1 and other.dim() == 1:
+        r = dot(input, other)
+    else:
+        if input.shape[-1] != other.shape[-1]:
+            raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                               f"{list(input.shape)} and {list(other.shape)}")
+        r = tensordot(input, other, dims=([input.dim() - 1], [other.dim() - 1]))
+    return r if out is None else out.copy_(r)
 vdot = dot
 
 

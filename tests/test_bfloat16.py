@@ -322,3 +322,19 @@ def test_checkpoint_to_torch_is_bfloat16_bit_exact(tmp_path):
         _same(v, got["sd"][k])
     back = ember.load(tmp_path / "bf.pt")  # and Ember reads its own file
     np.testing.assert_array_equal(back["b"]._data.view(np.uint16), e._data.view(np.uint16))
+
+
+def test_vector_norm_and_probability_cross_entropy_take_bfloat16():
+    pytest.importorskip("ml_dtypes")
+    a = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    x = ember.tensor(a).bfloat16().requires_grad_()
+    t = torch.tensor(a).bfloat16().requires_grad_()
+    ye, yt = ember.linalg.vector_norm(x), torch.linalg.vector_norm(t)
+    ye.backward()
+    yt.backward()
+    assert ye.dtype == ember.bfloat16 and float(ye) == float(yt)
+    np.testing.assert_array_equal(x.grad.float().numpy(), t.grad.float().numpy())
+    p = np.abs(a) / np.abs(a).sum(1, keepdims=True)
+    le = ember.nn.functional.cross_entropy(ember.tensor(a).bfloat16(), ember.tensor(p).bfloat16())
+    lt = torch.nn.functional.cross_entropy(torch.tensor(a).bfloat16(), torch.tensor(p).bfloat16())
+    assert le.dtype == ember.bfloat16 and abs(float(le) - float(lt)) <= 1e-2 * abs(float(lt))

@@ -65,7 +65,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     """p-norm of ``x`` over ``dim`` (all elements when None); differentiable (0 at the origin for p=2)."""
     if dtype is not None:
         x = x.to(dtype)
-    if x._data.dtype.kind not in "fc":
+    if not (x.is_floating_point() or x.is_complex()):  # bfloat16 included
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {_scalar_name(x.dtype)}")
     axes = _axes(dim, x._data.ndim)
     if axes is None:

@@ -640,7 +640,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, size_average=None,
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if target._data.dtype.kind == "f":
+    if target.is_floating_point():  # probabilities (bfloat16 included)
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     x, t, unbatched = _class_target(input, target, "cross_entropy")
     c = x.shape[1]

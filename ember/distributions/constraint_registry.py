@@ -103,3 +103,7 @@ transform_to.register(constraints.independent, _independent_transform)
 biject_to.register(constraints.simplex, _simplex_biject)
 transform_to.register(constraints.simplex, _simplex_transform)
 transform_to.register(constraints.lower_cholesky, _lower_cholesky)
+transform_to.register(constraints.positive_definite, lambda c: transforms.PositiveDefiniteTransform())
+transform_to.register(constraints.positive_semidefinite, lambda c: transforms.PositiveDefiniteTransform())
+for _reg in (biject_to, transform_to):
+    _reg.register(constraints.corr_cholesky, lambda c: transforms.CorrCholeskyTransform())

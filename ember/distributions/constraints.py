@@ -5,7 +5,8 @@ without the constraint's ``event_dim`` rightmost dims) saying which entries sati
 reprs (``GreaterThan(lower_bound=0.0)``) are PyTorch's, since validation errors print them.
 """
 __all__ = [
-    "Constraint", "MixtureSameFamilyConstraint", "boolean", "dependent", "dependent_property", "greater_than", "greater_than_eq",
+    "Constraint", "MixtureSameFamilyConstraint", "boolean", "corr_cholesky", "dependent", "dependent_property",
+    "greater_than", "greater_than_eq",
     "half_open_interval", "independent", "integer_interval", "interval", "is_dependent", "less_than",
     "lower_cholesky", "lower_triangular", "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
     "positive_definite", "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex",
@@ -288,6 +289,20 @@ class _LowerCholesky(Constraint):
         return lower & positive_diag
 
 
+class _CorrCholesky(Constraint):
+    """Lower-triangular, positive diagonal, every row of unit length: Cholesky factors of correlation
+    matrices."""
+
+    event_dim = 2
+
+    def check(self, value):
+        import ember
+        tol = ember.finfo(value.dtype).eps * value.shape[-1] * 10
+        row_norm = value.detach().pow(2).sum(-1).sqrt()
+        unit_rows = ((row_norm - 1.0).abs() <= tol).all(-1)
+        return _LowerCholesky().check(value) & unit_rows
+
+
 class _Symmetric(_Square):
     def check(self, value):
         sq = super().check(value)
@@ -337,6 +352,7 @@ simplex = _Simplex()
 multinomial = _Multinomial
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 square = _Square()
 symmetric = _Symmetric()
 positive_semidefinite = _PositiveSemidefinite()

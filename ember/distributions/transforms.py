@@ -14,8 +14,8 @@ from . import constraints
 from .utils import _sum_rightmost
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "IndependentTransform",
-    "LowerCholeskyTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+    "AbsTransform", "AffineTransform", "ComposeTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform",
+    "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
     "SoftplusTransform", "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform",
 ]
 
@@ -729,3 +729,142 @@ class LowerCholeskyTransform(Transform):
 
     def _inverse(self, y):
         return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(Transform):
+    """Unconstrained square matrices to positive-definite ones: L L^T with L from LowerCholeskyTransform."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other):
+        return isinstance(other, PositiveDefiniteTransform)
+
+    def __hash__(self):
+        return hash(PositiveDefiniteTransform)
+
+    def _call(self, x):
+        L = LowerCholeskyTransform()(x)
+        return L @ L.mT
+
+    def _inverse(self, y):
+        import ember
+        return LowerCholeskyTransform().inv(ember.linalg.cholesky(y))
+
+
+def _tril_index(n, diag):
+    """Flat (row-major) positions of the entries of an n x n matrix on or below diagonal ``diag``."""
+    import numpy as np
+    r = np.arange(n)
+    return np.nonzero((r[None, :] < r[:, None] + (diag + 1)).ravel())[0]
+
+
+def _vec_to_tril(vec, diag):
+    import numpy as np
+
+    import ember
+    k = vec.shape[-1]
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * k + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > ember.finfo(vec.dtype).eps:
+        raise ValueError(f"The size of last dimension is {k} which cannot be expressed as the lower triangular "
+                         "part of a square D x D matrix.")
+    n = round(n)
+    # gather from vec padded with one zero: positions off the triangle read the zero
+    src = np.full(n * n, k, dtype=np.int64)
+    src[_tril_index(n, diag)] = np.arange(k)
+    padded = ember.cat([vec, vec.new_zeros(tuple(vec.shape[:-1]) + (1,))], -1)
+    return padded[..., ember.tensor(src, device=vec.device)].reshape(tuple(vec.shape[:-1]) + (n, n))
+
+
+def _tril_to_vec(mat, diag):
+    import ember
+    n = mat.shape[-1]
+    flat = mat.reshape(tuple(mat.shape[:-2]) + (n * n,))
+    return flat[..., ember.tensor(_tril_index(n, diag), device=mat.device)]
+
+
+class CorrCholeskyTransform(Transform):
+    """Unconstrained vectors of size D (D - 1) / 2 to Cholesky factors of D x D correlation matrices
+    (tanh to (-1, 1), then stick breaking along each row so every row has unit norm)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, CorrCholeskyTransform)
+
+    def __hash__(self):
+        return hash(CorrCholeskyTransform)
+
+    def _call(self, x):
+        import ember
+        from ..nn.functional import pad
+        eps = ember.finfo(x.dtype).eps
+        x = x.tanh().clamp(min=-1 + eps, max=1 - eps)
+        r = _vec_to_tril(x, diag=-1)
+        remaining = (1 - r.pow(2)).sqrt().cumprod(-1)
+        r = r + ember.eye(r.shape[-1], dtype=r.dtype, device=r.device)
+        return r * pad(remaining[..., :-1], [1, 0], value=1)
+
+    def _inverse(self, y):
+        from ..nn.functional import pad
+        left = 1 - (y * y).cumsum(-1)
+        left_shifted = pad(left[..., :-1], [1, 0], value=1)
+        t = _tril_to_vec(y, diag=-1) / _tril_to_vec(left_shifted, diag=-1).sqrt()
+        return ((t).log1p() - (-t).log1p()) / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        from ..nn.functional import softplus
+        left = 1 - (y * y).cumsum(-1)
+        stick_logdet = 0.5 * _tril_to_vec(left, diag=-2).log().sum(-1)
+        tanh_logdet = -2 * (x + softplus(-2 * x) - _math.log(2.0)).sum(-1)
+        return stick_logdet + tanh_logdet
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        k = shape[-1]
+        n = round((0.25 + 2 * k) ** 0.5 + 0.5)
+        if n * (n - 1) // 2 != k:
+            raise ValueError("Input is not a flattend lower-diagonal number")
+        return tuple(shape[:-1]) + (n, n)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        n = shape[-2]
+        if shape[-1] != n:
+            raise ValueError("Input is not square")
+        return tuple(shape[:-2]) + (n * (n - 1) // 2,)
+
+
+class CumulativeDistributionTransform(Transform):
+    """x -> distribution.cdf(x): from the distribution's support onto the unit interval (its log-Jacobian
+    is the log density)."""
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)

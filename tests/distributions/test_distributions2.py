@@ -386,6 +386,10 @@ def _tf_cases():
         "Abs": (lambda m: m.distributions.AbsTransform(), (3, 4)),
         "Softmax": (lambda m: m.distributions.SoftmaxTransform(), (3, 4)),
         "LowerCholesky": (lambda m: m.distributions.LowerCholeskyTransform(), (2, 3, 3)),
+        "PositiveDefinite": (lambda m: m.distributions.PositiveDefiniteTransform(), (2, 3, 3)),
+        "CorrCholesky": (lambda m: m.distributions.CorrCholeskyTransform(), (2, 6)),
+        "CDF": (lambda m: m.distributions.CumulativeDistributionTransform(
+            m.distributions.Normal(m.tensor([0.5, -1.0, 0.0, 2.0]), m.tensor([1.0, 2.0, 0.5, 1.5]))), (3, 4)),
     }
 
 
@@ -413,7 +417,7 @@ def test_transform_forward_inverse_ladj(name):
         y = t(xt)
         outs = [y]
         outs.append(t.inv(y.detach()))
-        has_ladj = name not in ("Abs", "Softmax", "LowerCholesky")
+        has_ladj = name not in ("Abs", "Softmax", "LowerCholesky", "PositiveDefinite")
         if has_ladj:
             outs.append(t.log_abs_det_jacobian(xt, y))
         total = sum((o * lib.tensor(np.cos(np.arange(o.numel())).reshape(tuple(o.shape)).astype(np.float32))).sum()
@@ -480,6 +484,11 @@ def test_biject_to_transform_to(which):
     if which == "transform_to":
         lt = ember.distributions.transform_to(ce.lower_cholesky)(ember.randn(2, 3, 3))
         assert bool(ce.lower_cholesky.check(lt).all())
+        pd = ember.distributions.transform_to(ce.positive_definite)(ember.randn(2, 3, 3))
+        assert bool(ce.positive_definite.check(pd).all())
+    cc = getattr(ember.distributions, which)(ce.corr_cholesky)(ember.randn(4, 10))
+    assert tuple(cc.shape) == (4, 5, 5) and bool(ce.corr_cholesky.check(cc).all())
+    assert not bool(ce.corr_cholesky.check(2 * cc).any())
 
 
 # -- TransformedDistribution ---------------------------------------------------------------------------------

@@ -25,8 +25,8 @@ pytestmark = pytest.mark.skipif(not kernel_emu.available(), reason="g++ is neede
 
 # every module that defines kernels: importing them fills the registry
 KERNEL_MODULES = ["ember.optim.adam", "ember.nn.functional.pooling", "ember.nn.functional.conv",
-                  "ember.nn.functional.normalization", "ember.nn.functional.activation", "ember.nn.functional.loss",
-                  "ember.ops.unary"]
+                  "ember.nn.functional.normalization", "ember.nn.functional.activation",
+                  "ember.nn.functional.loss_classification", "ember.ops.unary"]
 
 
 def _all_kernels():

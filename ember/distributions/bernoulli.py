@@ -5,12 +5,13 @@ from numbers import Number
 
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """Samples are 1 with probability ``probs`` (= ``sigmoid(logits)``) and 0 otherwise.
 
     Give exactly one of ``probs`` and ``logits``; the other is derived on first use."""
@@ -96,3 +97,10 @@ class Bernoulli(Distribution):
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
         return values
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        return x.exp().log1p()

@@ -5,13 +5,14 @@ from numbers import Number
 
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import _StandardGamma
 from .utils import broadcast_all
 
 __all__ = ["Beta"]
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta(concentration1, concentration0): density ``x^(a-1) (1-x)^(b-1) / B(a, b)`` with a =
     ``concentration1``, b = ``concentration0``.
 
@@ -84,3 +85,10 @@ class Beta(Distribution):
         total = a + b
         log_beta = a.lgamma() + b.lgamma() - total.lgamma()
         return log_beta - (a - 1) * a.digamma() - (b - 1) * b.digamma() + (total - 2) * total.digamma()
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()

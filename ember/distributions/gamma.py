@@ -9,6 +9,7 @@ import numpy as _np
 from ..autograd.function import Function
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Gamma"]
@@ -86,7 +87,7 @@ class _StandardGamma(Function):
         return grad * (_wrap(d) if isinstance(grad, Tensor) else d)
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Gamma(concentration, rate): density ``rate^k x^(k-1) exp(-rate x) / Gamma(k)`` on x > 0."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
@@ -135,3 +136,10 @@ class Gamma(Distribution):
     def entropy(self):
         k = self.concentration
         return k - self.rate.log() + k.lgamma() + (1.0 - k) * k.digamma()
+
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return (x + 1).lgamma() + (x + 1) * (-y.reciprocal()).log()

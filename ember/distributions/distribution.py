@@ -76,6 +76,25 @@ class Distribution:
         """A new distribution whose parameters are expanded (views, no copies) to ``batch_shape``."""
         raise NotImplementedError
 
+    def _expand_params(self, cls, batch_shape, _instance, *names, keep=()):
+        """The common body of ``expand``: a new ``cls`` instance (or ``_instance``) whose tensors named in
+        ``names`` (those set on ``self``) are ``self``'s expanded to ``batch_shape`` followed by each tensor's
+        own trailing (event) dims, with the attributes named in ``keep`` shared as they are; initialised
+        with ``batch_shape``, this event shape and this distribution's validation setting."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = tuple(batch_shape)
+        n_batch = len(self._batch_shape)
+        own = self.__dict__
+        for name in names:
+            if name in own:
+                value = own[name]
+                setattr(new, name, value.expand(batch_shape + tuple(value.shape[n_batch:])))
+        for name in keep:
+            setattr(new, name, getattr(self, name))
+        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:
             raise NotImplementedError(f"Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom "

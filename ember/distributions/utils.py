@@ -83,3 +83,51 @@ class lazy_property:
             value = self.wrapped(instance)
         instance.__dict__[self.wrapped.__name__] = value
         return value
+
+
+class _ProbsOrLogits:
+    """Mixin of the families parameterised by exactly one of ``probs`` and ``logits``: the one given is
+    stored (and kept as ``_param``), the other is derived lazily (sigmoid / ``log(p) - log1p(-p)`` when
+    ``_binary``, else softmax / log over the last dim). ``param_shape`` is the stored parameter's shape."""
+
+    _binary = True
+
+    @staticmethod
+    def _check_one_of(probs, logits):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+    def _set_param(self, name, value):
+        self.__dict__[name] = value
+        self._param = value
+
+    def _init_probs_or_logits(self, probs, logits, *others):
+        """Checks that exactly one of ``probs``/``logits`` is given, broadcasts it with ``others`` (which
+        come first, as in ``broadcast_all(*others, param)``) and stores it; returns ``others`` broadcast
+        and cast to the parameter's dtype."""
+        self._check_one_of(probs, logits)
+        name, given = ("probs", probs) if probs is not None else ("logits", logits)
+        *others, param = broadcast_all(*others, given)
+        self._set_param(name, param)
+        return tuple(o.type_as(param) for o in others)
+
+    def _expand_probs_or_logits(self, cls, batch_shape, _instance, *names, keep=()):
+        """``expand`` for these families: ``names`` (other parameter tensors) plus whichever of ``probs`` and
+        ``logits`` are set, expanded; ``_param`` follows ``logits`` when both are set."""
+        new = self._expand_params(cls, batch_shape, _instance, *names, "probs", "logits", keep=keep)
+        for name in ("probs", "logits"):
+            if name in new.__dict__:
+                new._param = new.__dict__[name]
+        return new
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=self._binary)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=self._binary)
+
+    @property
+    def param_shape(self):
+        return self._param.size()

@@ -24,7 +24,7 @@ from conftest import assert_close
 pytestmark = pytest.mark.skipif(not kernel_emu.available(), reason="g++ is needed to run kernels on the CPU")
 
 # every module that defines kernels: importing them fills the registry
-KERNEL_MODULES = ["ember.optim.adam", "ember.nn.functional.pooling", "ember.nn.functional.conv",
+KERNEL_MODULES = ["ember.optim.adam", "ember.nn.functional.pooling_kernels", "ember.nn.functional.conv",
                   "ember.nn.functional.normalization", "ember.nn.functional.activation",
                   "ember.nn.functional.loss_classification", "ember.ops.unary"]
 

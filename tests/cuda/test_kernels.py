@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not kernel_emu.available(), reason="g++ is neede
 
 # every module that defines kernels: importing them fills the registry
 KERNEL_MODULES = ["ember.optim.adam", "ember.nn.functional.pooling_kernels", "ember.nn.functional.conv",
-                  "ember.nn.functional.normalization", "ember.nn.functional.activation",
+                  "ember.nn.functional.normalization", "ember.nn.functional.activation_softmax",
                   "ember.nn.functional.loss_classification", "ember.ops.unary"]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from numbers import Number
 
 from . import constraints
-from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .gamma import _StandardGamma
 from .utils import broadcast_all
@@ -30,13 +29,7 @@ class Beta(ExponentialFamily):
         super().__init__(() if scalar else self._c1.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Beta, _instance)
-        batch_shape = tuple(batch_shape)
-        new._c1 = self._c1.expand(batch_shape)
-        new._c0 = self._c0.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Beta, batch_shape, _instance, "_c1", "_c0")
 
     @property
     def concentration1(self):

@@ -79,7 +79,7 @@ class Distribution:
     def _expand_params(self, cls, batch_shape, _instance, *names, keep=()):
         """The common body of ``expand``: a new ``cls`` instance (or ``_instance``) whose tensors named in
         ``names`` (those set on ``self``) are ``self``'s expanded to ``batch_shape`` followed by each tensor's
-        own trailing (event) dims, with the attributes named in ``keep`` shared as they are; initialised
+        own trailing (event) dims (inner distributions named there are expanded to ``batch_shape``), with the attributes named in ``keep`` shared as they are; initialised
         with ``batch_shape``, this event shape and this distribution's validation setting."""
         new = self._get_checked_instance(cls, _instance)
         batch_shape = tuple(batch_shape)
@@ -88,7 +88,10 @@ class Distribution:
         for name in names:
             if name in own:
                 value = own[name]
-                setattr(new, name, value.expand(batch_shape + tuple(value.shape[n_batch:])))
+                if isinstance(value, Distribution):  # an inner distribution over the same batch
+                    setattr(new, name, value.expand(batch_shape))
+                else:
+                    setattr(new, name, value.expand(batch_shape + tuple(value.shape[n_batch:])))
         for name in keep:
             setattr(new, name, getattr(self, name))
         Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)

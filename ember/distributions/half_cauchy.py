@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from . import constraints
+from ._half import _FoldedAtZero
 from .cauchy import Cauchy
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform
@@ -11,12 +11,10 @@ from .transforms import AbsTransform
 __all__ = ["HalfCauchy"]
 
 
-class HalfCauchy(TransformedDistribution):
+class HalfCauchy(_FoldedAtZero, TransformedDistribution):
     """|X| with X ~ Cauchy(0, scale), on [0, inf)."""
 
-    arg_constraints = {"scale": constraints.positive}
-    support = constraints.nonnegative
-    has_rsample = True
+    _value_as_tensor = True
 
     def __init__(self, scale, validate_args=None):
         base = Cauchy(0, scale, validate_args=False)
@@ -27,38 +25,10 @@ class HalfCauchy(TransformedDistribution):
         return super().expand(batch_shape, _instance=new)
 
     @property
-    def scale(self):
-        return self.base_dist.scale
-
-    @property
     def mean(self):
         import ember
         return ember.full(self._extended_shape(), math.inf, dtype=self.scale.dtype, device=self.scale.device)
 
     @property
-    def mode(self):
-        import ember
-        return ember.zeros_like(self.scale)
-
-    @property
     def variance(self):
         return self.base_dist.variance
-
-    def log_prob(self, value):
-        import ember
-        if self._validate_args:
-            self._validate_sample(value)
-        value = ember.as_tensor(value, dtype=self.scale.dtype, device=self.scale.device)
-        lp = self.base_dist.log_prob(value) + math.log(2)
-        return ember.where(value >= 0, lp, ember.full_like(lp, -math.inf))
-
-    def cdf(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob):
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self):
-        return self.base_dist.entropy() - math.log(2)

@@ -8,6 +8,27 @@ from .utils import _ProbsOrLogits
 __all__ = ["Categorical"]
 
 
+class _ViaCategorical:
+    """Mixin of the families built on an inner ``Categorical`` (``self._categorical``): their
+    ``probs``, ``logits``, ``param_shape`` (and ``_param``) are the inner distribution's."""
+
+    @property
+    def _param(self):
+        return self._categorical._param
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+
 class Categorical(_ProbsOrLogits, Distribution):
     """Draws an index in ``0 .. K-1`` where K = ``probs.shape[-1]``; the leading dims are the batch.
 

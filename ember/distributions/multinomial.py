@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from . import constraints
 from .binomial import Binomial
-from .categorical import Categorical
+from .categorical import Categorical, _ViaCategorical
 from .distribution import Distribution
 from .utils import broadcast_all
 
 __all__ = ["Multinomial"]
 
 
-class Multinomial(Distribution):
+class Multinomial(_ViaCategorical, Distribution):
     """Counts over K categories (K = ``probs.shape[-1]``) after ``total_count`` independent draws.
 
     ``total_count`` is a Python int (it need not be given for ``log_prob``, which reads the count from
@@ -50,18 +50,6 @@ class Multinomial(Distribution):
     @property
     def variance(self):
         return self.total_count * self.probs * (1 - self.probs)
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     def sample(self, sample_shape=()):
         import ember

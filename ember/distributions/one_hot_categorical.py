@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, _ViaCategorical
 from .distribution import Distribution
 
 __all__ = ["OneHotCategorical"]
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(_ViaCategorical, Distribution):
     """Samples are one-hot vectors of length K = ``probs.shape[-1]`` (the event shape)."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
@@ -23,22 +23,6 @@ class OneHotCategorical(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(OneHotCategorical, batch_shape, _instance, "_categorical")
-
-    @property
-    def _param(self):
-        return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

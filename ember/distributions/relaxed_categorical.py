@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, _ViaCategorical
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
@@ -11,7 +11,7 @@ from .utils import broadcast_all, clamp_probs
 __all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_ViaCategorical, Distribution):
     """The log of a RelaxedOneHotCategorical sample: log_softmax((logits + Gumbel noise) / temperature)."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -28,18 +28,6 @@ class ExpRelaxedCategorical(Distribution):
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(ExpRelaxedCategorical, batch_shape, _instance, "_categorical",
                                    keep=("temperature",))
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
 
     def rsample(self, sample_shape=()):
         import ember

@@ -333,10 +333,13 @@ def test_cnn_step_device_calls_stay_down(cuda, monkeypatch):
     before their kernels (col2im alone was 25 adds), 18 calls and no sync after."""
     monkeypatch.setattr(ember.backends, "_cupy", ember.backends._cupy)   # count_step swaps it: restore after
     c = _gpu_launches().count_step("cnn_step", warmup=1)
-    mine = {k: v for k, v in c.items() if "functional/conv.py" in k or "functional/pooling.py" in k}
+    mine = {k: v for k, v in c.items() if "functional/conv" in k or "functional/pooling" in k}  # any split file
     assert sum(mine.values()) <= 22, mine
     assert not any(k.startswith("SYNC") for k in mine), mine
-    assert c["kernel ember_col2im @ nn/functional/conv.py:_conv_grad_input"] == 1
-    assert c["kernel ember_maxpool_fwd @ nn/functional/pooling_kernels.py:forward"] == 2
+    launches = {}  # by kernel name, wherever the call site lives
+    for k, v in c.items():
+        if k.startswith("kernel "):
+            launches[k.split()[1]] = launches.get(k.split()[1], 0) + v
+    assert launches["ember_col2im"] == 1 and launches["ember_maxpool_fwd"] == 2, launches
     total = sum(v for k, v in c.items() if not k.startswith("SYNC"))
-    assert total <= 120, c.most_common(20)   # was 196 before the CNN kernels
+    assert total <= 80, c.most_common(20)   # 196 before the fused kernels, 63 after

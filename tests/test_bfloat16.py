@@ -338,3 +338,28 @@ def test_vector_norm_and_probability_cross_entropy_take_bfloat16():
     le = ember.nn.functional.cross_entropy(ember.tensor(a).bfloat16(), ember.tensor(p).bfloat16())
     lt = torch.nn.functional.cross_entropy(torch.tensor(a).bfloat16(), torch.tensor(p).bfloat16())
     assert le.dtype == ember.bfloat16 and abs(float(le) - float(lt)) <= 1e-2 * abs(float(lt))
+
+
+@pytest.mark.parametrize("kind", ["layer_norm", "batch_norm", "group_norm"])
+def test_norms_of_bfloat16_input_with_float32_weights_return_bfloat16(kind):
+    # PyTorch computes in float32 and returns the input's dtype (and the input gradient in it)
+    pytest.importorskip("ml_dtypes")
+    a = np.random.default_rng(0).standard_normal((4, 8)).astype(np.float32)
+    w = np.random.default_rng(1).standard_normal(8).astype(np.float32)
+    res = []
+    for T in (torch, ember):
+        x = T.tensor(a).bfloat16().requires_grad_()
+        wt, bt = T.tensor(w, requires_grad=True), T.tensor(w * 0.5, requires_grad=True)
+        if kind == "layer_norm":
+            y = T.nn.functional.layer_norm(x, (8,), wt, bt)
+        elif kind == "batch_norm":
+            y = T.nn.functional.batch_norm(x, T.zeros(8), T.ones(8), wt, bt, training=True)
+        else:
+            y = T.nn.functional.group_norm(x.reshape(4, 8, 1), 2, wt, bt).reshape(4, 8)
+        (y.float() * T.tensor(a)).sum().backward()
+        res.append((y, x.grad, wt.grad))
+    (yt, gxt, gwt), (ye, gxe, gwe) = res
+    assert ye.dtype == ember.bfloat16 and gxe.dtype == ember.bfloat16 and gwe.dtype == ember.float32
+    np.testing.assert_allclose(ye.float().detach().numpy(), yt.float().detach().numpy(), rtol=1e-2, atol=1e-2)
+    np.testing.assert_allclose(gxe.float().numpy(), gxt.float().numpy(), rtol=2e-2, atol=2e-2)
+    np.testing.assert_allclose(gwe.numpy(), gwt.numpy(), rtol=2e-2, atol=2e-2)

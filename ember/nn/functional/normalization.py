@@ -50,6 +50,36 @@ def _norm_input_grad(gxhat, xhat, invstd, axes):
     return gx
 
 
+class _LowPrecisionInput:
+    """PyTorch's batch/layer/group norms take a float16/bfloat16 input with float32 weights: they compute in
+    float32 and return the input's dtype (the gradient of the input too). Subclasses write ``_forward`` and
+    ``_backward`` for one dtype; this wraps them."""
+
+    @classmethod
+    def forward(cls, ctx, x, w, b, *rest):
+        p = w if w is not None else b
+        ctx.out_dt = None
+        if p is not None and x.dtype != p.dtype and x.dtype.itemsize == 2 and p.dtype.itemsize > 2:
+            ctx.out_dt = x.dtype
+            x = x.astype(p.dtype)
+        y = cls._forward(ctx, x, w, b, *rest)
+        return y if ctx.out_dt is None else y.astype(ctx.out_dt)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        dt = ctx.out_dt
+        if dt is None:
+            return cls._backward(ctx, g)
+        if isinstance(g, Tensor):
+            from ..._dtype import from_np
+            grads = cls._backward(ctx, g.float())
+            gx = grads[0].to(from_np(dt)) if grads[0] is not None else None
+        else:
+            grads = cls._backward(ctx, g.astype(ctx.xhat.dtype))
+            gx = grads[0].astype(dt) if grads[0] is not None else None
+        return (gx,) + tuple(grads[1:])
+
+
 # --------------------------------------------------------------------------- batch norm
 def _channel_shape(nd, c):
     return (1, c) + (1,) * (nd - 2)
@@ -67,12 +97,12 @@ def _affine_out(xhat, w, b, cs=None):
     return y
 
 
-class NativeBatchNorm(Function):
+class NativeBatchNorm(_LowPrecisionInput, Function):
     raw = True
     node_name = "NativeBatchNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, w, b, rm, rv, training, momentum, eps):
+    def _forward(ctx, x, w, b, rm, rv, training, momentum, eps):
         nd, c = x.ndim, x.shape[1]
         axes = (0,) + tuple(range(2, nd))
         cs = _channel_shape(nd, c)
@@ -97,7 +127,7 @@ class NativeBatchNorm(Function):
         return y
 
     @staticmethod
-    def backward(ctx, g):
+    def _backward(ctx, g):
         x, w, b = ctx.saved_tensors
         need = ctx.needs_input_grad
         if isinstance(g, Tensor):
@@ -224,12 +254,12 @@ def _ln_kernels(x, w, b, d):
     return xp if _LN_FWD.on(xp, x.dtype) is not None else None
 
 
-class NativeLayerNorm(Function):
+class NativeLayerNorm(_LowPrecisionInput, Function):
     raw = True
     node_name = "NativeLayerNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, w, b, k, eps):
+    def _forward(ctx, x, w, b, k, eps):
         axes = tuple(range(x.ndim - k, x.ndim))
         d = math.prod(x.shape[x.ndim - k:])
         xp = ctx.fused = _ln_kernels(x, w, b, d)
@@ -247,7 +277,7 @@ class NativeLayerNorm(Function):
         return y
 
     @staticmethod
-    def backward(ctx, g):
+    def _backward(ctx, g):
         x, w, b = ctx.saved_tensors
         need = ctx.needs_input_grad
         axes = ctx.axes
@@ -303,12 +333,12 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: flo
 
 
 # --------------------------------------------------------------------------- group norm
-class NativeGroupNorm(Function):
+class NativeGroupNorm(_LowPrecisionInput, Function):
     raw = True
     node_name = "NativeGroupNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, w, b, groups, eps):
+    def _forward(ctx, x, w, b, groups, eps):
         n, c = x.shape[0], x.shape[1]
         cs = _channel_shape(x.ndim, c)
         xg = x.reshape(n, groups, -1)
@@ -320,7 +350,7 @@ class NativeGroupNorm(Function):
         return y
 
     @staticmethod
-    def backward(ctx, g):
+    def _backward(ctx, g):
         x, w, b = ctx.saved_tensors
         need = ctx.needs_input_grad
         cs, groups = ctx.cs, ctx.groups

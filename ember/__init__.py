@@ -243,7 +243,7 @@ def __getattr__(name):
     import importlib
     if name in ("nn", "optim", "utils", "distributed", "cuda", "viz", "serialization", "testing", "hub", "jit",
                 "backends", "special", "fft", "multiprocessing", "amp", "onnx", "profiler", "func",
-                "distributions", "cpu"):
+                "distributions", "cpu", "random", "compiler"):
         try:
             mod = importlib.import_module("." + name, __name__)
         except ModuleNotFoundError as e:
@@ -252,6 +252,9 @@ def __getattr__(name):
             raise
         globals()[name] = mod
         return mod
+    if name == "compile":  # ember.compile hands the model back unchanged (ember/compiler.py)
+        from .compiler import compile as _compile
+        return _compile
     if name in ("save", "load"):
         from . import serialization
         return getattr(serialization, name)

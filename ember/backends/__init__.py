@@ -143,3 +143,14 @@ def scatter_at(op: str, target, index, values) -> None:
 def writeable(arr) -> bool:
     """Whether ``arr`` may be written in place (CuPy arrays always may; NumPy broadcast views may not)."""
     return getattr(arr.flags, "writeable", True)
+
+
+_FLAG_MODULES = ("cudnn", "cuda", "mps", "mkl", "openmp")
+
+
+def __getattr__(name):
+    # PyTorch's flag modules (``torch.backends.cudnn.benchmark = True``) load on first use
+    if name in _FLAG_MODULES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

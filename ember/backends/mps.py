@@ -1,0 +1,13 @@
+"""``ember.backends.mps``: Apple's Metal backend, which Ember does not have."""
+from __future__ import annotations
+
+__all__ = ["is_available", "is_built"]
+
+
+def is_available() -> bool:
+    """False: Ember runs on NumPy (CPU) and CuPy (NVIDIA GPUs) only."""
+    return False
+
+
+def is_built() -> bool:
+    return False

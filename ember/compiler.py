@@ -4,7 +4,6 @@ Ember has no compiler: every op already runs eagerly, one NumPy/CuPy call at a t
 therefore hands back the module or function it is given, unchanged, so a training script written as
 ``model = torch.compile(model)`` runs as it is (eagerly, with the same numbers and no warm-up).
 """
-from __future__ import annotations
 
 __all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "is_exporting", "reset",
            "allow_in_graph", "assume_constant_result", "list_backends"]

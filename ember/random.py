@@ -3,7 +3,6 @@
 The functions act on ``ember.default_generator`` (NumPy's PCG64, so the values differ from PyTorch's for the
 same seed; a seed reproduces Ember's own stream exactly).
 """
-from __future__ import annotations
 
 import contextlib as _contextlib
 

@@ -19,6 +19,16 @@ import torch.nn.init
 import torch.nn.utils
 import torch.optim.lr_scheduler
 import torch.utils.data
+import torch.utils.checkpoint
+import torch.backends.cudnn
+import torch.backends.cuda
+import torch.backends.mps
+import torch.backends.mkl
+import torch.backends.openmp
+import torch.testing
+import torch.random
+import torch.jit
+import torch.compiler
 
 import ember
 import ember.autograd.functional
@@ -38,6 +48,16 @@ import ember.optim
 import ember.optim.lr_scheduler
 import ember.utils
 import ember.utils.data
+import ember.utils.checkpoint
+import ember.backends.cudnn
+import ember.backends.cuda
+import ember.backends.mps
+import ember.backends.mkl
+import ember.backends.openmp
+import ember.testing
+import ember.random
+import ember.jit
+import ember.compiler
 
 # Ember-only public names, each with the reason it exists. Keep this list short: a name that
 # PyTorch has elsewhere belongs where PyTorch has it.
@@ -64,6 +84,16 @@ ALLOWED_EXTRAS = {
     "ember.distributions": set(),
     "ember.func": set(),
     "ember.autograd.forward_ad": set(),
+    "ember.utils.checkpoint": set(),
+    "ember.backends.cudnn": set(),
+    "ember.backends.cuda": set(),
+    "ember.backends.mps": set(),
+    "ember.backends.mkl": set(),
+    "ember.backends.openmp": set(),
+    "ember.testing": set(),
+    "ember.random": set(),
+    "ember.jit": set(),
+    "ember.compiler": set(),
 }
 
 NAMESPACES = [(ember, torch), (ember.nn, torch.nn), (ember.nn.functional, torch.nn.functional),
@@ -73,7 +103,12 @@ NAMESPACES = [(ember, torch), (ember.nn, torch.nn), (ember.nn.functional, torch.
               (ember.utils.data, torch.utils.data), (ember.nn.init, torch.nn.init), (ember.nn.utils, torch.nn.utils),
               (ember.optim.lr_scheduler, torch.optim.lr_scheduler), (ember.fft, torch.fft),
               (ember.special, torch.special), (ember.distributions, torch.distributions), (ember.func, torch.func),
-              (ember.autograd.forward_ad, torch.autograd.forward_ad)]
+              (ember.autograd.forward_ad, torch.autograd.forward_ad),
+              (ember.utils.checkpoint, torch.utils.checkpoint), (ember.backends.cudnn, torch.backends.cudnn),
+              (ember.backends.cuda, torch.backends.cuda), (ember.backends.mps, torch.backends.mps),
+              (ember.backends.mkl, torch.backends.mkl), (ember.backends.openmp, torch.backends.openmp),
+              (ember.testing, torch.testing), (ember.random, torch.random), (ember.jit, torch.jit),
+              (ember.compiler, torch.compiler)]
 # the plain modules among them name their API in __all__, so ``from ember.linalg import *`` is that API too
 # (ember.utils and ember.nn.utils are packages that import their API from submodules, as torch's do)
 WITH_ALL = [e for e, _ in NAMESPACES[4:] if e not in (ember.utils, ember.nn.utils)]

@@ -4,7 +4,6 @@
 switches can be read and set so that scripts run unchanged; none of them changes what Ember computes (CuPy's
 matmul follows CuPy's own settings). ``is_built()`` says whether CuPy, Ember's GPU backend, is installed.
 """
-from __future__ import annotations
 
 __all__ = ["matmul", "is_built", "flash_sdp_enabled", "enable_flash_sdp", "mem_efficient_sdp_enabled",
            "enable_mem_efficient_sdp", "math_sdp_enabled", "enable_math_sdp", "cudnn_sdp_enabled",

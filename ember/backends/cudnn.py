@@ -5,7 +5,6 @@ Ember does not call cuDNN (its GPU path is CuPy's array operations), so ``is_ava
 nothing: the flags exist so that training scripts which set them run unchanged. Ember's own ops are
 deterministic on the CPU whatever ``deterministic`` says.
 """
-from __future__ import annotations
 
 import contextlib as _contextlib
 

@@ -3,7 +3,6 @@
 Ember calls no MKL itself; its CPU linear algebra is NumPy's, so ``is_available()`` answers whether the
 installed NumPy is built against MKL (OpenBLAS builds answer False).
 """
-from __future__ import annotations
 
 __all__ = ["is_available"]
 

@@ -1,5 +1,4 @@
 """``ember.backends.mps``: Apple's Metal backend, which Ember does not have."""
-from __future__ import annotations
 
 __all__ = ["is_available", "is_built"]
 

@@ -1,5 +1,4 @@
 """``ember.backends.openmp``: Ember has no OpenMP code path (NumPy's BLAS runs its own threads)."""
-from __future__ import annotations
 
 __all__ = ["is_available"]
 

@@ -9,7 +9,6 @@
 - ``save`` and ``load`` raise NotImplementedError: there is no TorchScript archive to write or read.
   Save ``model.state_dict()`` with ``ember.save`` instead.
 """
-from __future__ import annotations
 
 import builtins as _builtins
 from typing import Final

@@ -1,5 +1,4 @@
 """``ember.testing``: ``assert_close`` and ``make_tensor``, as ``torch.testing`` has them."""
-from __future__ import annotations
 
 from ._comparison import assert_close
 from ._creation import make_tensor

@@ -164,10 +164,11 @@ def _compare_arrays(x, y, rtol, atol, equal_nan, scalar, where) -> None:
     allowed_r = "" if exact else f" (up to {rtol} allowed)"
     if scalar:  # PyTorch compares 0-d values as Python numbers, the relative difference in double precision
         if x.dtype.kind in "fc":
-            x, y = x.astype(np.complex128 if x.dtype.kind == "c" else np.float64), y.astype(np.float64)
+            wide = np.complex128 if x.dtype.kind == "c" else np.float64
+            x, y = x.astype(wide), y.astype(wide)
             adiff = np.abs(x - y)
         with np.errstate(all="ignore"):
-            rdiff = np.float64(adiff) / np.abs(y.astype(np.float64 if y.dtype.kind != "c" else np.complex128))
+            rdiff = np.float64(adiff) / np.abs(y.astype(np.complex128 if y.dtype.kind == "c" else np.float64))
         text = (f"Scalars are not {noun}!\n\nExpected {_num(y)} but got {_num(x)}.\n"
                 f"Absolute difference: {_num(adiff)}{allowed_a}\nRelative difference: {_num(rdiff)}{allowed_r}")
         raise _Mismatch(text, where)

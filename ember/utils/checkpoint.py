@@ -22,12 +22,11 @@ How this differs from PyTorch (both ``use_reentrant`` values run the mechanism a
 - ``context_fn`` and ``determinism_check`` are accepted and not used; the GPU (CuPy) random stream is not
   saved and restored.
 """
-from __future__ import annotations
 
 import warnings as _warnings
 
-from ..autograd.function import Function
-from .._tensor import Tensor
+from ..autograd.function import Function as _Function
+from .._tensor import Tensor as _Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential", "noop_context_fn", "detach_variable", "CheckpointFunction"]
 
@@ -43,10 +42,10 @@ def detach_variable(inputs):
     if not isinstance(inputs, tuple):
         raise RuntimeError("Only tuple of tensors is supported. Got Unsupported input type: "
                            f"{type(inputs).__name__}")
-    return tuple(x.detach().requires_grad_(x.requires_grad) if isinstance(x, Tensor) else x for x in inputs)
+    return tuple(x.detach().requires_grad_(x.requires_grad) if isinstance(x, _Tensor) else x for x in inputs)
 
 
-class CheckpointFunction(Function):
+class CheckpointFunction(_Function):
     """The node a checkpointed segment becomes: forward without a graph, backward by recomputation.
 
     ``apply(run, preserve_rng_state, n_tensors, *tensors)``: ``run(*tensors)`` calls the user's function
@@ -60,8 +59,8 @@ class CheckpointFunction(Function):
         from ..ops.creation import get_rng_state
         ctx.run = run
         ctx.rng_state = get_rng_state() if preserve_rng_state else None
-        ctx.save_for_backward(*[t for t in tensors if isinstance(t, Tensor)])
-        ctx.tensor_at = [i for i, t in enumerate(tensors) if isinstance(t, Tensor)]
+        ctx.save_for_backward(*[t for t in tensors if isinstance(t, _Tensor)])
+        ctx.tensor_at = [i for i, t in enumerate(tensors) if isinstance(t, _Tensor)]
         ctx.n_in = len(tensors)
         out = run(*tensors)  # grad mode is off here: no activation is kept
         ctx.out_is_tuple = isinstance(out, tuple)
@@ -89,7 +88,7 @@ class CheckpointFunction(Function):
         outs = out if isinstance(out, tuple) else (out,)
         roots, seeds = [], []
         for o, g in zip(outs, grads):
-            if isinstance(o, Tensor) and o.requires_grad and g is not None:
+            if isinstance(o, _Tensor) and o.requires_grad and g is not None:
                 roots.append(o)
                 seeds.append(g)
         if not roots:
@@ -139,8 +138,8 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, 
     keys = list(kwargs)
     flat = list(args) + [kwargs[k] for k in keys]
     n_args = len(args)
-    tensors = [a for a in flat if isinstance(a, Tensor)]
-    slots = [i for i, a in enumerate(flat) if isinstance(a, Tensor)]
+    tensors = [a for a in flat if isinstance(a, _Tensor)]
+    slots = [i for i, a in enumerate(flat) if isinstance(a, _Tensor)]
 
     def run(*ts):
         vals = list(flat)

@@ -184,3 +184,15 @@ def test_frozen_module_without_grad_inputs_builds_no_node():
     em.requires_grad_(False)
     y = ecp.checkpoint(em, ember.tensor(X), use_reentrant=False)
     assert not y.requires_grad
+
+
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_gradcheck_through_checkpoint(reentrant):
+    w = ember.tensor(np.random.default_rng(3).standard_normal((4, 3)), requires_grad=False)
+
+    def f(x, y):
+        return ecp.checkpoint(lambda a, b: ((a @ w).tanh() * b).exp(), x, y, use_reentrant=reentrant)
+
+    x = ember.tensor(np.random.default_rng(4).standard_normal((2, 4)), requires_grad=True)
+    y = ember.tensor(np.random.default_rng(5).standard_normal((2, 3)), requires_grad=True)
+    assert ember.autograd.gradcheck(f, (x, y))

@@ -170,3 +170,20 @@ def test_distribution_moments():
     assert r.min() == -3 and r.max() == 3 and abs(r.mean()) < 2e-2
     p = ember.normal(ember.full((n,), 1.0), ember.full((n,), 0.5)).numpy()
     assert abs(p.mean() - 1) < 1e-2 and abs(p.std() - 0.5) < 1e-2
+
+
+def test_rng_state_is_fixed_size_bytes_and_round_trips_through_a_checkpoint(tmp_path):
+    # PCG64's state as 40 bytes, never a pickle: restoring a state read from a file cannot run code
+    ember.manual_seed(5)
+    ember.default_generator._rng.integers(0, 7, size=3, dtype=np.int32)  # leaves a cached 32-bit half
+    st = ember.get_rng_state()
+    assert st.dtype == ember.uint8 and tuple(st.shape) == (40,)
+    ember.save({"rng": st}, tmp_path / "rng.pt")
+    after = [ember.default_generator._rng.integers(0, 2**31, dtype=np.int32) for _ in range(3)] + ember.rand(4).tolist()
+    ember.set_rng_state(ember.load(tmp_path / "rng.pt")["rng"])
+    again = [ember.default_generator._rng.integers(0, 2**31, dtype=np.int32) for _ in range(3)] + ember.rand(4).tolist()
+    assert after == again
+    with pytest.raises(RuntimeError, match="size 40"):
+        ember.set_rng_state(ember.zeros(10, dtype=ember.uint8))
+    with pytest.raises(TypeError):
+        ember.set_rng_state(ember.zeros(40))

@@ -329,14 +329,28 @@ class Generator:
     def initial_seed(self) -> int:
         return self._seed
 
+    # The state is PCG64's as 40 little-endian bytes (state and increment, 128 bits each; the cached 32-bit half
+    # and its flag): a fixed-size uint8 tensor like PyTorch's, and never pickled, so restoring a state read from a
+    # checkpoint cannot run code.
+    _STATE_BYTES = 40
+
     def get_state(self) -> Tensor:
-        import pickle
-        raw = pickle.dumps(self._rng.bit_generator.state)
+        st = self._rng.bit_generator.state
+        raw = (st["state"]["state"].to_bytes(16, "little") + st["state"]["inc"].to_bytes(16, "little")
+               + int(st["has_uint32"]).to_bytes(4, "little") + int(st["uinteger"]).to_bytes(4, "little"))
         return _wrap(np.frombuffer(raw, dtype=np.uint8).copy())
 
     def set_state(self, new_state: Tensor) -> "Generator":
-        import pickle
-        self._rng.bit_generator.state = pickle.loads(new_state._data.tobytes())
+        if not isinstance(new_state, Tensor) or new_state._data.dtype != np.uint8:
+            raise TypeError("expected a torch.ByteTensor (uint8) RNG state, as returned by get_rng_state()")
+        raw = new_state._data.tobytes()
+        if len(raw) != self._STATE_BYTES:
+            raise RuntimeError(f"Expected an RNG state of size {self._STATE_BYTES} but found the input RNG state size "
+                               f"to be {len(raw)}")
+        self._rng.bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": int.from_bytes(raw[0:16], "little"), "inc": int.from_bytes(raw[16:32], "little")},
+            "has_uint32": int.from_bytes(raw[32:36], "little"), "uinteger": int.from_bytes(raw[36:40], "little")}
         return self
 
 

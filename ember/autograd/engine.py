@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from operator import attrgetter
 
+import numpy as np
+
 from .function import AccumulateGrad
 from .grad_mode import state
 
@@ -291,6 +293,8 @@ def _call_backward(node, grads, create_graph, trace):
     n_in = len(node._next)
     if len(result) != n_in:
         result = _fix_arity(node, result, n_in, raw)
+    if node._in_meta is not None:
+        result = _validate_user_grads(node, result)
     if not create_graph:
         if not raw:
             result = tuple([r._data if isinstance(r, Tensor) else r for r in result])
@@ -301,6 +305,38 @@ def _call_backward(node, grads, create_graph, trace):
     if trace is not None:
         trace.on_node_end(node, result)
     return result
+
+
+def _validate_user_grads(node, result):
+    """A user's Function's gradients, as PyTorch validates them: each is summed down to its input's shape when it
+    broadcasts to a larger one (an error otherwise) and cast to its input's dtype."""
+    out = list(result)
+    for i, (r, meta) in enumerate(zip(result, node._in_meta)):
+        if r is None or meta is None:
+            continue
+        shape, dt = meta
+        arr = r._data if isinstance(r, Tensor) else r
+        if not hasattr(arr, "shape"):
+            continue
+        if tuple(arr.shape) != tuple(shape):
+            try:
+                ok = np.broadcast_shapes(shape, arr.shape) == tuple(arr.shape)
+            except ValueError:
+                ok = False
+            if not ok:
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                                   f"{list(arr.shape)} but expected shape compatible with {list(shape)}")
+            from ..ops._bw import sum_to
+            r = sum_to(r, tuple(shape))
+            arr = r._data if isinstance(r, Tensor) else r
+        if arr.dtype != dt:
+            if isinstance(r, Tensor):
+                from .._dtype import from_np
+                r = r.to(from_np(dt))
+            else:
+                r = arr.astype(dt)
+        out[i] = r
+    return tuple(out)
 
 
 def _fix_arity(node, result, n_in, raw):

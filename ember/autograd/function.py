@@ -48,6 +48,7 @@ class Node:
     metadata = None
     _fn = None  # the Function class whose backward this node runs
     _pub_next = None  # next_functions as users see them, when it differs from _next
+    _in_meta = None  # users' Functions: (shape, dtype) of each input that requires grad, to validate gradients
 
     def name(self) -> str:
         return type(self).__name__
@@ -341,6 +342,7 @@ class Function(metaclass=FunctionMeta):
         if raw:
             out = cls.forward(node, *arrays, **kwargs)
         else:
+            node._in_meta = tuple([(a._data.shape, a._data.dtype) if n else None for a, n in zip(args, needs)])
             arrays = args
             prev = state.enabled
             state.enabled = False

@@ -1,4 +1,5 @@
 """Custom autograd.Function against torch: ctx API, non-differentiable outputs, once_differentiable."""
+import pytest
 import torch
 
 import ember
@@ -181,3 +182,46 @@ def test_gradcheck_custom_function():
     x = ember.tensor([0.5, -1.5, 2.0], dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda t: Cube.apply(t, 2.0)[0], (x,))
     assert ember.autograd.gradgradcheck(lambda t: Cube.apply(t, 2.0)[0], (x,))
+
+
+def test_custom_function_gradients_are_validated_like_pytorchs():
+    # dtype cast to the input's, broadcast gradients summed down to the input's shape, a bad shape names the node
+    for lib in (torch, ember):
+        class Dbl(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return (g * 2).double()
+
+        class Wide(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x.sum()
+
+            @staticmethod
+            def backward(ctx, g):
+                return g.expand(2, 3)
+
+        class Bad(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g[:2]
+
+        x = lib.ones(3, requires_grad=True)
+        h = x * 1
+        h.retain_grad()
+        (Dbl.apply(h) ** 2).sum().backward()
+        assert str(h.grad.dtype).endswith("float32") and str(x.grad.dtype).endswith("float32")
+        z = lib.ones(3, requires_grad=True)
+        Wide.apply(z).backward()
+        assert z.grad.tolist() == [2.0, 2.0, 2.0]
+        with pytest.raises(RuntimeError, match=r"Function BadBackward returned an invalid gradient at index 0 - "
+                                               r"got \[2\] but expected shape compatible with \[3\]"):
+            Bad.apply(lib.ones(3, requires_grad=True) * 1).sum().backward()

@@ -65,9 +65,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     ``inputs``: only these tensors receive gradient; with ``capture=True`` their gradients are
     returned instead of accumulated (``autograd.grad``).
     """
+    global _task
     prev_mode = state.enabled
     state.enabled = bool(create_graph)
     trace = state.trace
+    prev_task = _task
     try:
         root_nodes = []
         buffers = {}
@@ -108,6 +110,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             captured = [None] * len(inputs)
         else:
             need = None
+        _task = _Task(seen, need, targets, capture)
 
         simple = not create_graph and trace is None and not state.anomaly
         # Decreasing sequence number is a topological order (a node is always created after its inputs'
@@ -201,6 +204,45 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     finally:
         state.enabled = prev_mode
         _callbacks.clear()
+        if _task is not prev_task:
+            done, _task = _task, prev_task
+            if done.ends:
+                for cb in done.ends:
+                    cb()
+
+
+class _Task:
+    """The backward pass now running, as ``autograd.graph.register_multi_grad_hook`` asks about it."""
+
+    __slots__ = ("id", "seen", "need", "targets", "capture", "ends")
+    _ids = iter(range(1, 1 << 62))
+
+    def __init__(self, seen, need, targets, capture):
+        self.id = next(_Task._ids)
+        self.seen, self.need, self.targets, self.capture = seen, need, targets, capture
+        self.ends = None
+
+    def will_run_hooks_of(self, node) -> bool:
+        """Will this pass run the tensor hooks of ``node``'s outputs (a leaf's, for AccumulateGrad)?"""
+        if node not in self.seen or (self.need is not None and node not in self.need):
+            return False
+        if type(node) is AccumulateGrad and self.targets is not None:
+            return not self.capture and node in self.targets
+        return True
+
+    def on_end(self, cb) -> None:
+        if self.ends is None:
+            self.ends = []
+        self.ends.append(cb)
+
+
+_task = None
+
+
+def _current_task():
+    if _task is None:
+        raise RuntimeError("expected this hook to be called inside a backward call")
+    return _task
 
 
 def _writable(g):

@@ -49,6 +49,7 @@ class Node:
     _fn = None  # the Function class whose backward this node runs
     _pub_next = None  # next_functions as users see them, when it differs from _next
     _in_meta = None  # users' Functions: (shape, dtype) of each input that requires grad, to validate gradients
+    _packed = False  # saved values went through autograd.graph.saved_tensors_hooks' pack hook
 
     def name(self) -> str:
         return type(self).__name__
@@ -91,6 +92,8 @@ class Node:
                     "you need to backward through the graph a second time or if you need to access saved "
                     "tensors after calling backward.")
             return ()
+        if self._packed:
+            return _unpack_saved(self, saved)
         versions = self._saved_versions
         if not self._graph_mode and self._fn.raw:
             # fast path: a primitive's backward on arrays
@@ -391,6 +394,8 @@ class Function(metaclass=FunctionMeta):
         to_save = node.to_save
         if to_save:
             node._saved, node._saved_versions = _resolve_saved(to_save, args, arrays, outs, results)
+            if _saved_hooks:
+                _pack_saved(node, results)
         else:
             node._saved = None
         node.to_save = None
@@ -463,6 +468,75 @@ def _resolve_saved(to_save, args, arrays, outs, results):
         saved.append(s)
         versions.append(ver)
     return tuple(saved), versions
+
+
+# -- saved-tensor hooks (ember.autograd.graph.saved_tensors_hooks) ---------------------------
+_saved_hooks = []  # stack of active (pack_hook, unpack_hook); the innermost (last) one packs
+_saved_hooks_disabled = [None]  # disable_saved_tensors_hooks' error message while it is active
+
+
+class _Packed:
+    """A saved tensor as the graph keeps it under saved-tensor hooks: the pack hook's result, the
+    unpack hook to apply, and the tensor's place in the graph (never the tensor itself)."""
+
+    __slots__ = ("unpack", "packed", "kind", "gfn", "nr", "accum")
+
+    def __init__(self, unpack, packed, kind, gfn, nr, accum):
+        self.unpack, self.packed, self.kind, self.gfn, self.nr, self.accum = unpack, packed, kind, gfn, nr, accum
+
+
+def _pack_saved(node, results):
+    """Run the innermost pack hook on every tensor ``node`` saved (grad mode off, as in PyTorch)."""
+    pack, unpack = _saved_hooks[-1]
+    saved = list(node._saved)
+    prev = state.enabled
+    state.enabled = False
+    try:
+        for i, s in enumerate(saved):
+            if type(s) is tuple:  # an output of this node
+                t = results[s[1]]
+                saved[i] = _Packed(unpack, pack(t), "out", None, s[1], None)
+            elif isinstance(s, Tensor):  # an input
+                saved[i] = _Packed(unpack, pack(s), "in" if s._rg else "const", s._gfn, s._output_nr,
+                                   s._accum if s._rg and s._gfn is None else None)
+            elif getattr(s, "ndim", None) is not None and not isinstance(s, np.generic):  # made in forward
+                saved[i] = _Packed(unpack, pack(_wrap(s)), "const", None, 0, None)
+    finally:
+        state.enabled = prev
+    node._saved = tuple(saved)
+    node._packed = True
+
+
+def _unpack_saved(node, saved):
+    """``node.saved_tensors`` for values packed by saved-tensor hooks: each read runs the unpack hook.
+    Backends arrays for a primitive's fast path; Tensors, wired back into the graph, otherwise."""
+    fast = not node._graph_mode and node._fn.raw
+    out = []
+    for s in saved:
+        if type(s) is not _Packed:
+            out.append(s if fast or s is None or isinstance(s, (int, float, complex, bool, Tensor)) else _wrap(s))
+            continue
+        t = s.unpack(s.packed)
+        if not isinstance(t, Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                            f"{type(t).__name__}")
+        if fast:
+            out.append(t._data)
+            continue
+        kind = s.kind
+        if kind == "out":
+            if s.nr not in node._non_diff_idx() and t._gfn is not node:
+                t = _wrap(t._data)
+                t._gfn, t._output_nr, t._rg = node, s.nr, True
+        elif kind == "in":
+            if t._gfn is not s.gfn or not t._rg or (s.gfn is None and t._accum is not s.accum):
+                # a new tensor from the hook: give it the saved tensor's place in the graph
+                t = _wrap(t._data)
+                t._rg, t._gfn, t._output_nr = True, s.gfn, s.nr
+                if s.gfn is None:
+                    t._accum = s.accum
+        out.append(t)
+    return out if fast else tuple(out)
 
 
 def _bind_tensor(tensor_cls, wrap):

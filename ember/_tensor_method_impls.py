@@ -424,8 +424,8 @@ def _map_(self, other, fn):
 def _operator(fn_cls, general):
     """``tensor <op> other``: a same-dtype, same-device float Tensor, or a Python float with a float tensor,
     goes straight to the primitive (two Python calls fewer per op); anything else takes ``general``, which
-    promotes and checks."""
-    apply = fn_cls.apply
+    promotes and checks. ``fn_cls.apply`` is looked up per call, not bound once: ember.profiler wraps
+    ``Function.apply`` while it collects."""
 
     def op(self, other):
         oc = other.__class__
@@ -433,12 +433,12 @@ def _operator(fn_cls, general):
             d, od = self._data, other._data
             if d.dtype is od.dtype and d.dtype.kind in "fc" and type(d) is type(od):
                 try:
-                    return apply(self, other)
+                    return fn_cls.apply(self, other)
                 except ValueError:  # a broadcasting clash: PyTorch's RuntimeError
                     E._raise_broadcast(self, other)
                     raise
         elif oc is float and self._data.dtype.kind in "fc":
-            return apply(self, other)
+            return fn_cls.apply(self, other)
         return general(self, other)
     op.__name__ = general.__name__
     op.__doc__ = general.__doc__

@@ -94,6 +94,7 @@ ALLOWED_EXTRAS = {
     "ember.random": set(),
     "ember.jit": set(),
     "ember.compiler": set(),
+    "ember.profiler": set(),
 }
 
 NAMESPACES = [(ember, torch), (ember.nn, torch.nn), (ember.nn.functional, torch.nn.functional),
@@ -108,7 +109,7 @@ NAMESPACES = [(ember, torch), (ember.nn, torch.nn), (ember.nn.functional, torch.
               (ember.backends.cuda, torch.backends.cuda), (ember.backends.mps, torch.backends.mps),
               (ember.backends.mkl, torch.backends.mkl), (ember.backends.openmp, torch.backends.openmp),
               (ember.testing, torch.testing), (ember.random, torch.random), (ember.jit, torch.jit),
-              (ember.compiler, torch.compiler)]
+              (ember.compiler, torch.compiler), (ember.profiler, torch.profiler)]
 # the plain modules among them name their API in __all__, so ``from ember.linalg import *`` is that API too
 # (ember.utils and ember.nn.utils are packages that import their API from submodules, as torch's do)
 WITH_ALL = [e for e, _ in NAMESPACES[4:] if e not in (ember.utils, ember.nn.utils)]

@@ -6,6 +6,7 @@ from .function import Function  # noqa: F401
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, no_grad, set_detect_anomaly,  # noqa: F401
                         set_grad_enabled)
 from . import graph  # noqa: F401
+from . import profiler  # noqa: F401
 
 
 def _tensors(x):

@@ -29,6 +29,7 @@ class GradientEdge(NamedTuple):
 
     node: Node
     output_nr: int
+    ownership_token: Any = None  # something that keeps the graph alive where ``node`` cannot
 
 
 def get_gradient_edge(tensor) -> GradientEdge:
@@ -197,6 +198,12 @@ def register_multi_grad_hook(tensors: Sequence, fn: Callable, *, mode: str = "al
             return None
         return all_hook
 
-    handles = tuple(t.register_hook(_all_hook(i)) for i, t in enumerate(tensors))  # raises as PyTorch does
-    edges = [get_gradient_edge(t).node for t in tensors]
+    edges = []
+    for t in tensors:
+        if isinstance(t, GradientEdge):
+            raise TypeError("register_multi_grad_hook: GradientEdge entries are not supported by Ember; pass tensors")
+        if not t.requires_grad:
+            raise AssertionError("Expected gradient function to be set")  # PyTorch's words and class
+        edges.append(get_gradient_edge(t).node)
+    handles = tuple(t.register_hook(_all_hook(i)) for i, t in enumerate(tensors))
     return _MultiHandle(handles)

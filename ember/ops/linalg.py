@@ -164,7 +164,10 @@ class Addmm(Function):
 
     @staticmethod
     def forward(ctx, bias, m1, m2, beta, alpha):
-        ctx.save_for_backward(m1, m2)
+        need = ctx.needs_input_grad
+        if need:  # save only what the wanted gradients use, as PyTorch does (saved-tensor hooks see it)
+            ctx.save_for_backward(m1 if need[2] else None, m2 if need[1] else None)
+            ctx.m2_t = need[2] and _is_transposed(m2)
         ctx.bshape = bias.shape
         ctx.beta, ctx.alpha = beta, alpha
         y = m1 @ m2
@@ -187,7 +190,7 @@ class Addmm(Function):
             if ctx.alpha != 1:
                 g1 = g1 * ctx.alpha
         if need[2]:
-            if _is_transposed(m2):
+            if ctx.m2_t and not isinstance(m1, Tensor):  # (create_graph keeps the generic form)
                 # nn.Linear's weight.t(): produce the gradient in the transposed layout too, so the
                 # weight's .grad comes out contiguous (as PyTorch's; optimizers then stream it)
                 g2 = (g.T @ m1).T

@@ -1,0 +1,12 @@
+"""``torch.nn.utils.stateless``: ``functional_call``, as ``ember.func.functional_call``."""
+from __future__ import annotations
+
+__all__ = ["functional_call"]
+
+
+def functional_call(module, parameters_and_buffers, args=None, kwargs=None, *, tie_weights: bool = True,
+                    strict: bool = False):
+    """Call ``module`` with some of its parameters and buffers replaced by ``parameters_and_buffers``
+    (a dict name -> Tensor) for this call only."""
+    from ...func import functional_call as _fc
+    return _fc(module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict)

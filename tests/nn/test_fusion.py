@@ -114,8 +114,10 @@ def test_skip_init_and_memory_format_and_stateless():
     x, w = rng.standard_normal((2, 3)).astype(np.float32), rng.standard_normal((2, 3)).astype(np.float32)
     el, tl = ember.nn.Linear(3, 2), torch.nn.Linear(3, 2)
     ew, tw = ember.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
-    eo = ember.nn.utils.stateless.functional_call(el, {"weight": ew, "bias": ember.zeros(2)}, (ember.tensor(x),))
-    to = torch.nn.utils.stateless.functional_call(tl, {"weight": tw, "bias": torch.zeros(2)}, (torch.tensor(x),))
+    with pytest.warns(FutureWarning, match="torch.func.functional_call"):
+        eo = ember.nn.utils.stateless.functional_call(el, {"weight": ew, "bias": ember.zeros(2)}, (ember.tensor(x),))
+    with pytest.warns(FutureWarning):
+        to = torch.nn.utils.stateless.functional_call(tl, {"weight": tw, "bias": torch.zeros(2)}, (torch.tensor(x),))
     assert_close(eo, to, rtol=1e-5, atol=1e-6)
     eo.sum().backward()
     to.sum().backward()

@@ -424,8 +424,9 @@ def _map_(self, other, fn):
 def _operator(fn_cls, general):
     """``tensor <op> other``: a same-dtype, same-device float Tensor, or a Python float with a float tensor,
     goes straight to the primitive (two Python calls fewer per op); anything else takes ``general``, which
-    promotes and checks. ``fn_cls.apply`` is looked up per call, not bound once: ember.profiler wraps
-    ``Function.apply`` while it collects."""
+    promotes and checks. ``fn_cls.apply`` is bound once, here: ember.profiler, which wraps ``Function.apply``
+    while it collects, rebinds the operators (``bind_operators``) when it starts and stops."""
+    apply = fn_cls.apply
 
     def op(self, other):
         oc = other.__class__
@@ -433,16 +434,26 @@ def _operator(fn_cls, general):
             d, od = self._data, other._data
             if d.dtype is od.dtype and d.dtype.kind in "fc" and type(d) is type(od):
                 try:
-                    return fn_cls.apply(self, other)
+                    return apply(self, other)
                 except ValueError:  # a broadcasting clash: PyTorch's RuntimeError
                     E._raise_broadcast(self, other)
                     raise
         elif oc is float and self._data.dtype.kind in "fc":
-            return fn_cls.apply(self, other)
+            return apply(self, other)
         return general(self, other)
     op.__name__ = general.__name__
     op.__doc__ = general.__doc__
     return op
+
+
+_OPERATORS = {"__add__": ("Add", "add"), "__radd__": ("Add", "add"), "__sub__": ("Sub", "sub"),
+              "__mul__": ("Mul", "mul"), "__rmul__": ("Mul", "mul"), "__truediv__": ("Div", "div")}
+
+
+def bind_operators(T) -> None:
+    """(Re)bind the fast-path operators of ``T`` to the current ``Function.apply``."""
+    for name, (cls, fn) in _OPERATORS.items():
+        setattr(T, name, _operator(getattr(E, cls), getattr(E, fn)))
 
 
 def _top_level(name):

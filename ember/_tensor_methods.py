@@ -29,7 +29,7 @@ from ._tensor_method_impls import (to, cpu, cuda, type_, type_as, new_tensor, _n
                                    _rmatmul, _eq, _ne, _and, _or, _xor, _invert, _iop, _view_method,
                                    _reshape_method, _expand_method, _permute_method, _repeat_method,
                                    _tile_method, _flip_method, _sum_to_size, _masked_fill_, _apply_,
-                                   _map_, _operator, _top_level, _addr, _parse_to)
+                                   _map_, bind_operators, _top_level, _addr, _parse_to)
 
 
 def bind():
@@ -105,9 +105,7 @@ def bind():
         "multinomial": C.multinomial,
         # operators
         "__getitem__": I.getitem, "__setitem__": I.setitem,
-        "__add__": _operator(E.Add, E.add), "__radd__": _operator(E.Add, E.add),
-        "__sub__": _operator(E.Sub, E.sub), "__rsub__": _rsub, "__mul__": _operator(E.Mul, E.mul),
-        "__rmul__": _operator(E.Mul, E.mul), "__truediv__": _operator(E.Div, E.div), "__rtruediv__": _rtruediv, "__floordiv__": E.floor_divide,
+        "__rsub__": _rsub, "__rtruediv__": _rtruediv, "__floordiv__": E.floor_divide,
         "__rfloordiv__": _rfloordiv, "__mod__": E.remainder, "__rmod__": _rmod, "__pow__": E.pow,
         "__rpow__": _rpow, "__matmul__": L.matmul, "__rmatmul__": _rmatmul, "__neg__": E.neg,
         "__pos__": lambda self: self, "__abs__": U.abs, "__invert__": _invert, "__and__": _and,
@@ -123,6 +121,7 @@ def bind():
         methods[alias] = U._UNARY_FUNCS[name]
     for name, fn in methods.items():
         setattr(T, name, fn)
+    bind_operators(T)  # + - * / with their fast path
     # arithmetic in place: add_(other, alpha=...) etc. (NumPy ufuncs write straight in when no graph is recorded)
     T.add_ = _fast_inplace("add", E.add)
     T.sub_ = _fast_inplace("subtract", E.sub)

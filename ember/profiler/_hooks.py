@@ -98,6 +98,13 @@ def _ignore(*args, **kwargs):
 _installed: list = []  # (original apply, listener) while collecting
 
 
+def _rebind_operators() -> None:
+    """Tensor's + - * / bind ``Function.apply`` once for speed: rebind them to the current one."""
+    from .._tensor import Tensor
+    from .._tensor_method_impls import bind_operators
+    bind_operators(Tensor)
+
+
 def install(session) -> None:
     original = Function.__dict__["apply"]
     run = original.__func__
@@ -112,6 +119,7 @@ def install(session) -> None:
             session.close(ev, out)
 
     Function.apply = classmethod(apply)
+    _rebind_operators()
     listener = _Listener(session, state.trace)
     state.trace = listener
     _installed.append((original, listener))
@@ -120,5 +128,6 @@ def install(session) -> None:
 def uninstall() -> None:
     original, listener = _installed.pop()
     Function.apply = original
+    _rebind_operators()
     if state.trace is listener:
         state.trace = listener.prev

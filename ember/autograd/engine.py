@@ -70,6 +70,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     state.enabled = bool(create_graph)
     trace = state.trace
     prev_task = _task
+    outer_callbacks = _callbacks[:]  # a nested pass (checkpoint's recompute) must not run or drop these
+    _callbacks.clear()
     try:
         root_nodes = []
         buffers = {}
@@ -128,6 +130,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     # Tensor hooks (register_hook / retain_grad) see the gradient of each output.
                     _run_tensor_hooks(th, grads, create_graph)
                 if targets is not None and node in targets:
+                    if capture and type(node) is AccumulateGrad and node.variable._hooks:
+                        grads = [_run_leaf_hooks(node.variable, grads[0], create_graph, trace)]
                     for nr, i in targets[node]:
                         g = grads[nr] if nr < len(grads) else None
                         if g is not None:
@@ -198,12 +202,13 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     out.append(g)
                 else:
                     out.append(_wrap(_writable(g)))
+            _run_final_callbacks()
             return tuple(out)
         _run_final_callbacks()
         return None
     finally:
         state.enabled = prev_mode
-        _callbacks.clear()
+        _callbacks[:] = outer_callbacks
         if _task is not prev_task:
             done, _task = _task, prev_task
             if done.ends:
@@ -227,7 +232,7 @@ class _Task:
         if node not in self.seen or (self.need is not None and node not in self.need):
             return False
         if type(node) is AccumulateGrad and self.targets is not None:
-            return not self.capture and node in self.targets
+            return node in self.targets
         return True
 
     def on_end(self, cb) -> None:
@@ -416,19 +421,26 @@ def _fill_missing(node, grads, create_graph):
     return out
 
 
+def _run_leaf_hooks(var, g, create_graph, trace):
+    """A leaf's own hooks (``register_hook``) on its gradient ``g``; returns what they leave."""
+    if g is None:
+        return g
+    for h in list(var._hooks.values()):
+        if trace is not None:
+            trace.on_hook(h, g)
+        r = h(g if isinstance(g, Tensor) else _wrap(g))
+        if r is not None:
+            g = r if create_graph else r._data
+    return g
+
+
 def _accumulate(node, g, create_graph, stored, trace):
     """Add ``g`` into the leaf's ``.grad`` (after the leaf's own hooks)."""
     var = node.variable
     if g is None:
         return
-    hooks = var._hooks
-    if hooks:
-        for h in list(hooks.values()):
-            if trace is not None:
-                trace.on_hook(h, g)
-            r = h(g if isinstance(g, Tensor) else _wrap(g))
-            if r is not None:
-                g = r if create_graph else r._data
+    if var._hooks:
+        g = _run_leaf_hooks(var, g, create_graph, trace)
     before = var._grad
     if trace is not None:
         trace.on_accumulate(var, before, g)

@@ -390,3 +390,34 @@ def test_gradcheck_perturbs_non_contiguous_inputs():
             return g * 3
 
     assert not ember.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False)
+
+
+def test_autograd_grad_runs_leaf_hooks_and_final_callbacks_like_torch():
+    res = {}
+    for lib in (torch, ember):
+        queue = (torch.autograd.Variable._execution_engine.queue_callback if lib is torch
+                 else ember.autograd.engine.queue_callback)
+        calls = []
+        x = lib.ones(3, requires_grad=True)
+        x.register_hook(lambda g: calls.append("leaf") or g * 2)
+        (g,) = lib.autograd.grad((x * 3).sum(), x)
+
+        class Inner(lib.autograd.Function):
+            # queues a callback in the outer pass, then runs a nested (reentrant) pass of its own
+            @staticmethod
+            def forward(ctx, a):
+                return a * 1
+
+            @staticmethod
+            def backward(ctx, go):
+                queue(lambda: calls.append("outer-cb"))
+                z = lib.ones(2, requires_grad=True)
+                with lib.enable_grad():
+                    lib.autograd.grad((z * 5).sum(), z)
+                calls.append("inner-done")
+                return go
+
+        q = lib.ones(2, requires_grad=True)
+        Inner.apply(q).sum().backward()
+        res[lib] = (calls, g.tolist(), q.grad.tolist())
+    assert res[ember] == res[torch]

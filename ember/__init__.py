@@ -67,7 +67,6 @@ from . import autograd  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
 from . import return_types  # noqa: E402,F401
 from . import backends  # noqa: E402,F401
-from . import profiler  # noqa: E402,F401
 from .amp.autocast_mode import (autocast, is_autocast_enabled, set_autocast_enabled,  # noqa: E402,F401
                                 get_autocast_dtype, set_autocast_dtype, is_autocast_cpu_enabled,
                                 set_autocast_cpu_enabled, get_autocast_cpu_dtype, set_autocast_cpu_dtype,

@@ -6,7 +6,6 @@ from .function import Function  # noqa: F401
 from .grad_mode import (detect_anomaly, enable_grad, inference_mode, no_grad, set_detect_anomaly,  # noqa: F401
                         set_grad_enabled)
 from . import graph  # noqa: F401
-from . import profiler  # noqa: F401
 
 
 def _tensors(x):
@@ -128,3 +127,11 @@ class Variable(metaclass=_VariableMeta):
 __all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "gradcheck", "gradgradcheck", "set_detect_anomaly", "detect_anomaly", "trace", "functional",
            "Variable"]
+
+
+def __getattr__(name):
+    # ember.autograd.profiler is imported on first use: the profiler is not needed to train
+    if name == "profiler":
+        import importlib
+        return importlib.import_module(".profiler", __name__)
+    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

@@ -30,6 +30,13 @@ def inplace(self: Tensor, result: Tensor) -> Tensor:
         raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
                            "tensor refer to a single memory location. Please clone() the tensor before "
                            "performing the operation.")
+    b = self._base
+    if b is not None and result._gfn is not None and state.enabled and d.dtype != b._data.dtype:
+        # .real / .imag / view_as_real of a complex tensor in a graph: the rebase (view_inplace.py) maps elements
+        # of one dtype, so the gradient would come out wrong; refuse before writing anything
+        raise RuntimeError("Ember does not support in-place operations on a real/imaginary view (.real, .imag, "
+                           "view_as_real) of a complex tensor that is part of an autograd graph; write it out of "
+                           "place instead, e.g. z = torch.complex(z.real * 2, z.imag)")
     node = result._gfn
     if node is not None and node._saved and state.enabled:
         # The op saved the value we are about to overwrite (e.g. ``z.mul_(w)`` needs the old z

@@ -278,3 +278,17 @@ def test_sibling_views_report_their_new_grad_fn_on_access():
     assert [n.replace("torch::autograd::", "") for n in res[torch][0]] == res[ember][0]
     assert res[torch][1] == res[ember][1] == [(3, 3)]
     np.testing.assert_allclose(res[ember][2], res[torch][2])
+
+
+def test_inplace_through_a_real_view_of_a_complex_graph_tensor_is_refused_before_writing():
+    # Ember's view rebase maps elements of one dtype: rather than a wrong gradient, a clear error, nothing written
+    z = ember.tensor(np.array([1 + 2j, 3 - 1j]), requires_grad=True)
+    w = z * 1
+    for view in (lambda t: t.real, lambda t: t.imag, ember.view_as_real):
+        with pytest.raises(RuntimeError, match="real/imaginary view"):
+            view(w).mul_(2)
+        np.testing.assert_array_equal(w.detach().numpy(), [1 + 2j, 3 - 1j])
+    with ember.no_grad():  # outside a graph it works, as in PyTorch
+        q = ember.tensor(np.array([1 + 2j]))
+        q.real.mul_(2)
+    assert q.tolist() == [2 + 2j]
